@@ -1,0 +1,6 @@
+export * from "./tenants.ts";
+export * from "./credentials.ts";
+export * from "./connectors.ts";
+export * from "./catalog.ts";
+export * from "./sync.ts";
+export * from "./audit.ts";

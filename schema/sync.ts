@@ -1,0 +1,52 @@
+import { sql } from "drizzle-orm";
+import { bigint, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { tenants } from "./tenants.ts";
+
+export const SYNC_MODES = ["incremental", "full"] as const;
+export type SyncMode = (typeof SYNC_MODES)[number];
+export type SyncStatus = "running" | "succeeded" | "failed" | "cancelled";
+
+export const syncRuns = pgTable(
+  "sync_runs",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.tenantId, { onDelete: "cascade" }),
+    runId: text("run_id").notNull(),
+    mode: text("mode").$type<SyncMode>().notNull(),
+    status: text("status").$type<SyncStatus>().notNull().default("running"),
+    /** Current stage: articles, attributes, media, cross_references, categories, deletions. */
+    stage: text("stage").notNull().default("pending"),
+    trigger: text("trigger").$type<"cron" | "admin" | "resume">().notNull(),
+    rowsDone: bigint("rows_done", { mode: "number" }).notNull().default(0),
+    rowsTotal: bigint("rows_total", { mode: "number" }),
+    errors: jsonb("errors").$type<{ at: string; message: string }[]>().notNull().default(sql`'[]'::jsonb`),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.runId] }),
+    // At most one running run per tenant, whatever number of Workers race to start one.
+    uniqueIndex("sync_runs_one_running_idx")
+      .on(t.tenantId)
+      .where(sql`${t.status} = 'running'`),
+  ],
+);
+
+/** Per tenant and entity: the highest ERP rowversion whose batch has committed. */
+export const syncCheckpoints = pgTable(
+  "sync_checkpoints",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.tenantId, { onDelete: "cascade" }),
+    entity: text("entity").notNull(),
+    rowversion: bigint("rowversion", { mode: "bigint" }).notNull().default(sql`0`),
+    runId: text("run_id"),
+    /** ERP change time of the newest row synced, for the per-entity lag. */
+    newestChangeAt: timestamp("newest_change_at", { withTimezone: true }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.entity] })],
+);

@@ -1,0 +1,43 @@
+import { Hono } from "hono";
+import { AppError, toErrorResponse } from "./errors.ts";
+import { bodyLimit } from "./middleware/body-limit.ts";
+import { database } from "./middleware/database.ts";
+import { requestId } from "./middleware/request-id.ts";
+import { tenantAuth } from "./middleware/tenant-auth.ts";
+import { adminRoutes } from "./routes/admin/index.ts";
+import { catalogRoutes } from "./routes/catalog.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { sessionRoutes } from "./routes/session.ts";
+import type { AppEnv } from "./types.ts";
+
+/** Storefront areas; each needs a tenant API key (registered per prefix so unknown paths stay 404). */
+const storefront = new Hono<AppEnv>()
+  .use("/catalog/*", tenantAuth)
+  .use("/session", tenantAuth)
+  .route("/catalog", catalogRoutes)
+  .route("/session", sessionRoutes);
+
+export const app = new Hono<AppEnv>()
+  .use(requestId)
+  .use(bodyLimit)
+  .use(database)
+  .route("/v1", healthRoutes)
+  .route("/v1/admin", adminRoutes)
+  .route("/v1", storefront);
+
+app.notFound((c) => {
+  throw new AppError(404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+});
+
+/** The one place errors become HTTP: typed errors keep their status, the rest are 500s. */
+app.onError((err, c) => {
+  const id = c.get("requestId") ?? crypto.randomUUID();
+  const { status, body, headers } = toErrorResponse(err, id);
+  if (status >= 500) {
+    const log = c.get("log");
+    const detail = { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), stack: err instanceof Error ? err.stack : undefined };
+    if (log) log("error", "request failed", detail);
+    else console.error(JSON.stringify({ level: "error", msg: "request failed", requestId: id, ...detail }));
+  }
+  return c.json(body, status, { ...headers, "x-request-id": id });
+});

@@ -1,0 +1,64 @@
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** Stable machine-readable error codes of the HTTP contract. */
+export type ErrorCode =
+  | "bad_request"
+  | "malformed_json"
+  | "validation_failed"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "method_not_allowed"
+  | "conflict"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "rate_limited"
+  | "connector_offline"
+  | "busy"
+  | "not_ready"
+  | "internal";
+
+export interface ErrorIssue {
+  path: string;
+  message: string;
+}
+
+/** A failure we expect and can describe; anything else becomes a 500 `internal`. */
+export class AppError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues?: ErrorIssue[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+}
+
+export const badRequest = (message: string, issues?: ErrorIssue[]) =>
+  new AppError(400, issues ? "validation_failed" : "bad_request", message, issues);
+export const unauthorized = (message = "Missing or invalid credentials") =>
+  new AppError(401, "unauthorized", message, undefined, { "www-authenticate": 'Bearer realm="b2x"' });
+export const notFound = (message: string) => new AppError(404, "not_found", message);
+export const conflict = (message: string) => new AppError(409, "conflict", message);
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; requestId: string; issues?: ErrorIssue[] };
+}
+
+/** Maps any thrown value to the contract's envelope; never leaks a stack trace. */
+export function toErrorResponse(err: unknown, requestId: string): { status: ContentfulStatusCode; body: ErrorBody; headers: Record<string, string> } {
+  if (err instanceof AppError) {
+    const body: ErrorBody = { error: { code: err.code, message: err.message, requestId } };
+    if (err.issues) body.error.issues = err.issues;
+    return { status: err.status, body, headers: err.headers ?? {} };
+  }
+  if (err instanceof HTTPException) {
+    const code: ErrorCode = err.status === 413 ? "payload_too_large" : err.status === 401 ? "unauthorized" : "bad_request";
+    return { status: err.status, body: { error: { code, message: err.message || "Bad request", requestId } }, headers: {} };
+  }
+  return { status: 500, body: { error: { code: "internal", message: "Internal error", requestId } }, headers: {} };
+}

@@ -1,0 +1,19 @@
+import { bodyLimit as honoBodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import { AppError } from "../errors.ts";
+import type { AppEnv } from "../types.ts";
+
+const DEFAULT_MAX_BYTES = 1024 * 1024;
+
+/** Rejects bodies over MAX_BODY_BYTES with 413 before any handler reads them. */
+export const bodyLimit = createMiddleware<AppEnv>(async (c, next) => {
+  const configured = Number(c.env.MAX_BODY_BYTES);
+  const maxSize = Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_MAX_BYTES;
+  const limit = honoBodyLimit({
+    maxSize,
+    onError: () => {
+      throw new AppError(413, "payload_too_large", `Request body exceeds ${maxSize} bytes`);
+    },
+  });
+  return limit(c, next);
+});

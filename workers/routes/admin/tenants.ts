@@ -1,0 +1,89 @@
+import { asc, eq, sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { z } from "zod";
+import { ROLLOUT_RINGS, SYSTEM_TENANT, tenants } from "../../../schema/index.ts";
+import { tenantConfigSchema, tenantIdSchema } from "../../../schema/tenant-config.ts";
+import { conflict, notFound } from "../../errors.ts";
+import { audit } from "../../lib/audit.ts";
+import { jsonBody, pathParams } from "../../lib/validate.ts";
+import type { AppEnv } from "../../types.ts";
+
+const createTenantBody = z
+  .object({
+    tenantId: tenantIdSchema,
+    name: z.string().trim().min(1).max(200),
+    rolloutRing: z.enum(ROLLOUT_RINGS).default("stable"),
+    config: tenantConfigSchema.prefault({}),
+  })
+  .strict();
+
+const updateTenantBody = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    rolloutRing: z.enum(ROLLOUT_RINGS).optional(),
+    config: tenantConfigSchema.optional(),
+    disabled: z.boolean().optional(),
+  })
+  .strict();
+
+export const tenantParams = z.object({ tenantId: tenantIdSchema });
+
+type TenantRow = typeof tenants.$inferSelect;
+const present = (t: TenantRow) => ({
+  tenantId: t.tenantId,
+  name: t.name,
+  rolloutRing: t.rolloutRing,
+  config: t.config,
+  configVersion: t.configVersion,
+  catalogVersion: t.catalogVersion,
+  createdAt: t.createdAt.toISOString(),
+  updatedAt: t.updatedAt.toISOString(),
+  disabled: t.disabledAt !== null,
+});
+
+export const tenantRoutes = new Hono<AppEnv>()
+  .post("/", async (c) => {
+    const body = await jsonBody(c, createTenantBody);
+    const db = c.var.db();
+    const created = await db.transaction(async (tx) => {
+      const [row] = await tx.insert(tenants).values(body).onConflictDoNothing().returning();
+      if (!row) return null;
+      await audit(tx, { tenantId: SYSTEM_TENANT, actor: "admin", action: "tenant.create", target: body.tenantId, requestId: c.var.requestId });
+      return row;
+    });
+    if (!created) throw conflict(`Tenant '${body.tenantId}' already exists`);
+    return c.json(present(created), 201);
+  })
+  .get("/", async (c) => {
+    const rows = await c.var.db().select().from(tenants).orderBy(asc(tenants.tenantId)).limit(1000);
+    return c.json({ tenants: rows.map(present) });
+  })
+  .get("/:tenantId", async (c) => {
+    const { tenantId } = pathParams(c, tenantParams);
+    const [row] = await c.var.db().select().from(tenants).where(eq(tenants.tenantId, tenantId));
+    if (!row) throw notFound(`Tenant '${tenantId}' not found`);
+    return c.json(present(row));
+  })
+  .patch("/:tenantId", async (c) => {
+    const { tenantId } = pathParams(c, tenantParams);
+    const body = await jsonBody(c, updateTenantBody);
+    const updated = await c.var.db().transaction(async (tx) => {
+      const [row] = await tx
+        .update(tenants)
+        .set({
+          ...(body.name !== undefined && { name: body.name }),
+          ...(body.rolloutRing !== undefined && { rolloutRing: body.rolloutRing }),
+          ...(body.config !== undefined && { config: body.config, configVersion: sql`${tenants.configVersion} + 1` }),
+          ...(body.disabled !== undefined && { disabledAt: body.disabled ? new Date() : null }),
+          updatedAt: new Date(),
+        })
+        .where(eq(tenants.tenantId, tenantId))
+        .returning();
+      if (row) {
+        await audit(tx, { tenantId, actor: "admin", action: "tenant.update", target: tenantId, requestId: c.var.requestId, details: { fields: Object.keys(body) } });
+      }
+      return row;
+    });
+    if (!updated) throw notFound(`Tenant '${tenantId}' not found`);
+    return c.json(present(updated));
+  });

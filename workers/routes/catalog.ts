@@ -1,0 +1,56 @@
+import { and, asc, eq, gt, isNull } from "drizzle-orm";
+import { Hono } from "hono";
+import { z } from "zod";
+import { articles } from "../../schema/index.ts";
+import { notFound } from "../errors.ts";
+import { pathParams, queryParams } from "../lib/validate.ts";
+import type { AppEnv } from "../types.ts";
+
+const articleIdSchema = z.string().min(1).max(64);
+const listQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    /** Keyset cursor: the last article id of the previous page. */
+    cursor: articleIdSchema.optional(),
+  })
+  .strict();
+
+const articleColumns = {
+  articleId: articles.articleId,
+  articleNumber: articles.articleNumber,
+  name: articles.name,
+  description: articles.description,
+  brand: articles.brand,
+  ean: articles.ean,
+  manufacturerNumber: articles.manufacturerNumber,
+  categoryIds: articles.categoryIds,
+  attributes: articles.attributes,
+  updatedAt: articles.updatedAt,
+};
+
+/** Synced master data, served from Postgres only; every query is scoped by the key's tenant. */
+export const catalogRoutes = new Hono<AppEnv>()
+  .get("/articles", async (c) => {
+    const { limit, cursor } = queryParams(c, listQuery);
+    const { tenantId } = c.var.tenant;
+    const rows = await c.var
+      .db()
+      .select(articleColumns)
+      .from(articles)
+      .where(and(eq(articles.tenantId, tenantId), isNull(articles.deletedAt), cursor ? gt(articles.articleId, cursor) : undefined))
+      .orderBy(asc(articles.articleId))
+      .limit(limit);
+    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+    return c.json({ articles: rows, nextCursor: last ? last.articleId : null });
+  })
+  .get("/articles/:articleId", async (c) => {
+    const { articleId } = pathParams(c, z.object({ articleId: articleIdSchema }));
+    const { tenantId } = c.var.tenant;
+    const [row] = await c.var
+      .db()
+      .select(articleColumns)
+      .from(articles)
+      .where(and(eq(articles.tenantId, tenantId), eq(articles.articleId, articleId), isNull(articles.deletedAt)));
+    if (!row) throw notFound(`Article '${articleId}' not found`);
+    return c.json(row);
+  });

@@ -1,0 +1,19 @@
+import { sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { AppError } from "../errors.ts";
+import type { AppEnv } from "../types.ts";
+
+export const healthRoutes = new Hono<AppEnv>()
+  /** Liveness: the isolate answers. No dependencies, no auth. */
+  .get("/health", (c) => c.json({ status: "ok" }))
+  /** Readiness: a real round trip to Postgres through the Neon driver. */
+  .get("/ready", async (c) => {
+    const started = Date.now();
+    try {
+      const result = await c.var.db().execute<{ now: string }>(sql`select now()::text as now`);
+      return c.json({ status: "ready", database: { ok: true, latencyMs: Date.now() - started, serverTime: result.rows[0]?.now } });
+    } catch (err) {
+      c.var.log("warn", "readiness check failed", { error: String(err) });
+      throw new AppError(503, "not_ready", "Database is not reachable");
+    }
+  });

@@ -1,5 +1,10 @@
+import { createRequire } from "node:module";
 import { type Socket, connect } from "node:net";
-import { WebSocketServer, type WebSocket } from "ws";
+import type { WebSocket } from "ws";
+
+// Loaded through Node's resolver: vitest's workerd project resolves bare imports with
+// worker/browser conditions, which give ws's browser stub in global setup.
+const { WebSocketServer } = createRequire(import.meta.url)("ws") as typeof import("ws");
 
 export interface WsProxy {
   /** host:port to put into the Neon driver's `wsProxy` setting. */

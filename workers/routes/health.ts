@@ -10,8 +10,9 @@ export const healthRoutes = new Hono<AppEnv>()
   .get("/ready", async (c) => {
     const started = Date.now();
     try {
-      const result = await c.var.db().execute<{ now: string }>(sql`select now()::text as now`);
-      return c.json({ status: "ready", database: { ok: true, latencyMs: Date.now() - started, serverTime: result.rows[0]?.now } });
+      const result = await c.var.db().execute<{ now: Date | string }>(sql`select now() as now`);
+      const serverTime = new Date(result.rows[0]?.now ?? Number.NaN).toISOString();
+      return c.json({ status: "ready", database: { ok: true, latencyMs: Date.now() - started, serverTime } });
     } catch (err) {
       c.var.log("warn", "readiness check failed", { error: String(err) });
       throw new AppError(503, "not_ready", "Database is not reachable");

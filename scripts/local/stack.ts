@@ -14,8 +14,10 @@ export interface StackOptions {
   dataDir: string;
   /** Where to write the Worker's secrets (`.dev.vars` for `npm start`). */
   varsFile: string;
-  /** Preferred Worker port; a free one is used if it is taken. */
+  /** Preferred ports (a free one is used if taken); unset = any free port. */
   workerPort?: number;
+  postgresPort?: number;
+  proxyPort?: number;
   /** Use an existing Postgres (e.g. a system one for benchmarks) instead of the embedded one. */
   databaseUrl?: string;
   log?: (line: string) => void;
@@ -72,14 +74,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       log(`postgres: using ${pg.host}:${pg.port}`);
     } else {
       const started = performance.now();
-      const embedded = await startEmbeddedPostgres({ dataDir: join(opts.dataDir, "pg"), port: await freePort() });
+      const embedded = await startEmbeddedPostgres({ dataDir: join(opts.dataDir, "pg"), port: await portOr(opts.postgresPort) });
       stops.push(() => embedded.stop());
       pg = embedded;
       log(`postgres: embedded PGlite on ${pg.host}:${pg.port} (${Math.round(performance.now() - started)} ms)`);
     }
     await migrateDatabase(pg.url);
     log("postgres: migrations applied");
-    const proxy = await startWsProxy({ port: await freePort(), target: { host: pg.host, port: pg.port } });
+    const proxy = await startWsProxy({ port: await portOr(opts.proxyPort), target: { host: pg.host, port: pg.port } });
     stops.push(() => proxy.stop());
     log(`ws proxy: ${proxy.address} -> ${pg.host}:${pg.port}`);
     const adminToken = adminTokenFor(opts.dataDir);

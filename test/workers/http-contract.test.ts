@@ -40,7 +40,7 @@ describe("HTTP contract", () => {
 
   it("rejects storefront calls without a key, with a malformed key and with an unknown key", async () => {
     const fake = `b2x_sk_nobody_0123456789abcdef_${"a".repeat(64)}`;
-    for (const headers of [{}, { authorization: "Bearer not-a-key" }, { authorization: `Bearer ${fake}` }, { authorization: "Basic abc" }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: "Bearer not-a-key" }, { authorization: `Bearer ${fake}` }, { authorization: "Basic abc" }]) {
       const res = await call("/v1/catalog/articles", { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toContain("Bearer");
@@ -49,7 +49,7 @@ describe("HTTP contract", () => {
   });
 
   it("rejects admin calls with a wrong or missing admin token", async () => {
-    for (const headers of [{}, { authorization: "Bearer wrong-token-wrong-token-wrong" }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: "Bearer wrong-token-wrong-token-wrong" }]) {
       const res = await call("/v1/admin/tenants", { headers });
       expect(res.status).toBe(401);
       expect((await envelope(res)).error.code).toBe("unauthorized");

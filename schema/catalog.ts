@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
-import { tenants } from "./tenants.ts";
+import { tenantRef } from "./tenants.ts";
 import { tsvector } from "./types.ts";
 
 /** Attribute values as synced from the ERP's Merkmale: key -> value (unit folded in by the sync). */
@@ -22,9 +22,7 @@ const searchDocument: SQL = sql`
 export const articles = pgTable(
   "articles",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.tenantId, { onDelete: "cascade" }),
+    tenantId: tenantRef(),
     /** The ERP's article id: the sync's upsert key together with the tenant. */
     articleId: text("article_id").notNull(),
     /** ERP rowversion of the last change applied; incremental sync resumes past it. */
@@ -59,9 +57,7 @@ export const articles = pgTable(
 export const media = pgTable(
   "media",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.tenantId, { onDelete: "cascade" }),
+    tenantId: tenantRef(),
     articleId: text("article_id").notNull(),
     mediaId: text("media_id").notNull(),
     rowversion: bigint("rowversion", { mode: "bigint" }).notNull(),
@@ -81,9 +77,7 @@ export const media = pgTable(
 export const crossReferences = pgTable(
   "cross_references",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.tenantId, { onDelete: "cascade" }),
+    tenantId: tenantRef(),
     articleId: text("article_id").notNull(),
     kind: text("kind").$type<"accessory" | "replacement" | "similar" | "spare_part">().notNull(),
     targetArticleId: text("target_article_id").notNull(),
@@ -102,9 +96,7 @@ export const crossReferences = pgTable(
 export const categories = pgTable(
   "categories",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.tenantId, { onDelete: "cascade" }),
+    tenantId: tenantRef(),
     categoryId: text("category_id").notNull(),
     parentId: text("parent_id"),
     name: text("name").notNull(),

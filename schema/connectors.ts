@@ -1,14 +1,12 @@
 import { sql } from "drizzle-orm";
 import { jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
-import { tenants } from "./tenants.ts";
+import { tenantRef } from "./tenants.ts";
 
 /** Presence of each on-prem connector (replica) of a tenant, as last reported to the edge. */
 export const connectors = pgTable(
   "connectors",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.tenantId, { onDelete: "cascade" }),
+    tenantId: tenantRef(),
     connectorId: text("connector_id").notNull(),
     version: text("version").notNull().default(""),
     capabilities: jsonb("capabilities").$type<string[]>().notNull().default(sql`'[]'::jsonb`),

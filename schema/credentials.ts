@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
-import { tenants } from "./tenants.ts";
+import { tenantRef } from "./tenants.ts";
 
 /**
  * Storefront API keys. Only the SHA-256 of the key is stored; the key itself carries the
@@ -9,9 +9,7 @@ import { tenants } from "./tenants.ts";
 export const apiKeys = pgTable(
   "api_keys",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.tenantId, { onDelete: "cascade" }),
+    tenantId: tenantRef(),
     keyId: text("key_id").notNull(),
     name: text("name").notNull().default(""),
     keyHash: text("key_hash").notNull(),
@@ -25,9 +23,7 @@ export const apiKeys = pgTable(
 export const connectorTokens = pgTable(
   "connector_tokens",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.tenantId, { onDelete: "cascade" }),
+    tenantId: tenantRef(),
     tokenId: text("token_id").notNull(),
     connectorId: text("connector_id").notNull(),
     tokenHash: text("token_hash").notNull(),

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { bigint, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
-import { tenants } from "./tenants.ts";
+import { tenantRef } from "./tenants.ts";
 
 export const SYNC_MODES = ["incremental", "full"] as const;
 export type SyncMode = (typeof SYNC_MODES)[number];
@@ -9,9 +9,7 @@ export type SyncStatus = "running" | "succeeded" | "failed" | "cancelled";
 export const syncRuns = pgTable(
   "sync_runs",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.tenantId, { onDelete: "cascade" }),
+    tenantId: tenantRef(),
     runId: text("run_id").notNull(),
     mode: text("mode").$type<SyncMode>().notNull(),
     status: text("status").$type<SyncStatus>().notNull().default("running"),
@@ -38,9 +36,7 @@ export const syncRuns = pgTable(
 export const syncCheckpoints = pgTable(
   "sync_checkpoints",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.tenantId, { onDelete: "cascade" }),
+    tenantId: tenantRef(),
     entity: text("entity").notNull(),
     rowversion: bigint("rowversion", { mode: "bigint" }).notNull().default(sql`0`),
     runId: text("run_id"),

@@ -27,3 +27,9 @@ export const tenants = pgTable(
     check("tenants_ring", sql`${t.rolloutRing} in ('canary', 'early', 'stable')`),
   ],
 );
+
+/** The leading `tenant_id` column of every tenant-owned table; rows go with their tenant. */
+export const tenantRef = () =>
+  text("tenant_id")
+    .notNull()
+    .references(() => tenants.tenantId, { onDelete: "cascade" });

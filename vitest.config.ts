@@ -33,10 +33,19 @@ export default defineConfig({
         test: {
           name: "e2e",
           environment: "node",
-          include: ["test/e2e/**/*.test.ts", "connector-host/**/*.test.ts", "scripts/**/*.test.ts"],
+          include: ["test/e2e/**/*.test.ts"],
           globalSetup: ["test/e2e/global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // The connector host and the enventa simulator, in Node, against real SQLite files.
+        test: {
+          name: "connector",
+          environment: "node",
+          include: ["connector-host/**/*.test.ts", "scripts/**/*.test.ts"],
+          testTimeout: 30_000,
         },
       },
     ],

@@ -103,13 +103,14 @@ export function compare(a: Scalar | null, b: Scalar): number {
 }
 
 export function matches(value: Scalar | null | (Scalar | null)[], c: Condition<string>): boolean {
-  // Multi-valued fields (categoryId) match when any value matches; NE when none is equal.
-  if (Array.isArray(value)) return c.op === "NE" ? value.every((v) => matches(v, c)) : value.some((v) => matches(v, c));
+  // A multi-valued field (categoryId) matches when any of its values does, as an EXISTS join
+  // would; NULL matches no comparison, as in SQL.
+  if (Array.isArray(value)) return value.some((v) => matches(v, c));
   switch (c.op) {
     case "EQ":
       return value !== null && compare(value, c.value) === 0;
     case "NE":
-      return value === null || compare(value, c.value) !== 0;
+      return value !== null && compare(value, c.value) !== 0;
     case "GT":
       return value !== null && compare(value, c.value) > 0;
     case "LT":

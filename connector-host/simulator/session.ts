@@ -139,6 +139,16 @@ export class EnventaSession {
     return this.call(`changes:${entity}`, () => this.erp.changes(entity, after, limit), (out) => out.length);
   }
 
+  /** Attribute sets of up to 1,000 articles (an IN query on the Merkmal table). */
+  attributes(articleIds: string[]): Promise<Map<string, ErpAttribute[]>> {
+    if (articleIds.length > MAX_IN_VALUES) return Promise.reject(new QueryError(`IN list of ${articleIds.length} values exceeds the limit of ${MAX_IN_VALUES}`));
+    return this.call(
+      "attributes",
+      () => new Map(articleIds.map((id) => [id, ((this.erp.current("attributes", id) as ChildSet<ErpAttribute> | null)?.items ?? [])])),
+      (out) => out.size,
+    );
+  }
+
   categories(): Promise<ErpCategory[]> {
     return this.call("categories", () => this.erp.categories(), (out) => out.length);
   }

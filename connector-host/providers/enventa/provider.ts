@@ -88,7 +88,8 @@ export class EnventaProvider implements Provider {
 
   /** One actor task; a session the ERP expired or dropped is replaced and the call tried once more. */
   private async exec<T>(ctx: TenantContext, fn: (s: EnventaSession) => Promise<T>): Promise<T> {
-    const { actor } = this.unit(ctx.businessUnit);
+    const { actor, pool } = this.unit(ctx.businessUnit);
+    pool.touch();
     const options = { priority: ctx.priority ?? "live", ...(ctx.signal && { signal: ctx.signal }) } as const;
     try {
       return await actor.run(fn, options);

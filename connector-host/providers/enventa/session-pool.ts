@@ -44,8 +44,7 @@ export class SessionPool {
   }
 
   /** Rents a logged-in session; `release(broken)` returns it, or drops it if it broke. */
-  async acquire(real = true): Promise<{ resource: EnventaSession; release: (broken: boolean) => void }> {
-    if (real) this.lastRealUse = Date.now();
+  async acquire(): Promise<{ resource: EnventaSession; release: (broken: boolean) => void }> {
     let session = this.idle.pop();
     while (session && !session.loggedIn) {
       this.live--;
@@ -67,8 +66,13 @@ export class SessionPool {
   /** Logs in `size` sessions ahead of the first call. */
   async warmUp(): Promise<void> {
     const leases = [];
-    while (this.live < this.opts.size) leases.push(await this.acquire(false));
+    while (this.live < this.opts.size) leases.push(await this.acquire());
     for (const l of leases) l.release(false);
+  }
+
+  /** Records a real (non keep-alive) call, which postpones releasing the sessions. */
+  touch(): void {
+    this.lastRealUse = Date.now();
   }
 
   /** Whether the pool has been idle long enough to give its sessions back. */

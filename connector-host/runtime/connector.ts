@@ -48,15 +48,19 @@ export async function startConnector(config: ConnectorConfig, token: string, log
     provider.warmUp?.().catch((err: unknown) => log("warn", "ERP warm-up failed; sessions will be created on first use", { error: String(err) }));
   }
   client.start();
+  let stopping: Promise<void> | undefined;
   return {
     client,
     provider,
     healthPort: health.port,
-    async stop() {
-      await client.stop();
-      await provider.close();
-      await health.close();
-      erp.close();
+    stop() {
+      stopping ??= (async () => {
+        await client.stop();
+        await provider.close();
+        await health.close();
+        erp.close();
+      })();
+      return stopping;
     },
   };
 }

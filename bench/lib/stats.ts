@@ -26,7 +26,7 @@ export async function measure(n: number, warmup: number, fn: (i: number) => Prom
   return summarize(samples);
 }
 
-const fmt = (ms: number) => ms.toFixed(2).padStart(9);
+const fmt = (ms: number) => (ms < 1 ? ms.toFixed(3) : ms.toFixed(2)).padStart(9);
 
 /** Prints an aligned table; `ratio` is p50 relative to the row named as floor. */
 export function printTable(title: string, rows: { name: string; s: Summary; floor?: Summary }[]): void {

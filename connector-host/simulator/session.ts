@@ -91,7 +91,9 @@ export class EnventaSession {
         throw new SessionExpiredError("database connection lost");
       }
       if (faults.errorRate > 0 && this.rng.chance(faults.errorRate)) throw new ErpError("erp_unavailable", `simulated ERP failure in ${operation}`, true);
-      await sleep(faults.perCallMs);
+      // A call always yields once (it is I/O in the real ERP), so overlapping use is observable.
+      if (faults.perCallMs > 0) await sleep(faults.perCallMs);
+      else await new Promise<void>((resolve) => setImmediate(resolve));
       const out = fn();
       const rowDelayMs = (faults.perRowUs * rows(out)) / 1000;
       if (rowDelayMs > 0) await sleep(rowDelayMs);

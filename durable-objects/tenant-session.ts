@@ -1,44 +1,350 @@
 import { DurableObject } from "cloudflare:workers";
+import { type Frame, PROTOCOL_VERSION, decodeFrame, encodeFrame, jsonBytes, parseJsonBytes } from "../proto/tunnel.ts";
+import { type TenantConfig, tenantConfigSchema } from "../schema/tenant-config.ts";
+import { createLogger, type Logger } from "../workers/lib/log.ts";
+import { CallDispatcher, type Connection } from "./calls/dispatcher.ts";
+import { type LiveResult, toLiveError } from "./errors.ts";
+import { LiveCache } from "./live/cache.ts";
+import { type ItemAnswer, LiveServices, type PriceItem } from "./live/services.ts";
+import { CallMetrics } from "./metrics.ts";
+import { type SocketAttachment, attachmentOf, setAttachment } from "./tunnel/attachment.ts";
+import { Presence, type PresenceRow, mirrorPresence } from "./tunnel/presence.ts";
+
+/** What the Worker tells the DO about its tenant on every call (config changes reach it at once). */
+export interface TenantRef {
+  tenantId: string;
+  config: TenantConfig;
+  configVersion: number;
+}
 
 export interface SessionInfo {
   tenantId: string;
-  /** How many calls this object has served since it was created (persisted in DO SQLite). */
   calls: number;
   createdAt: string;
 }
 
+const HEARTBEAT_INTERVAL_MS = 30_000;
+const PRESENCE_MIRROR_EVERY_MS = 25_000;
+
 /**
- * One per tenant (`idFromName(tenantId)`), single-threaded: it will own the tenant's connector
- * sockets and serialize every live ERP call (tunnel, cache, coalescing and outbox come with
- * their issues). State that must survive eviction lives in its SQLite storage.
+ * One per tenant (`idFromName(tenantId)`), single-threaded: it owns the tenant's connector
+ * sockets (hibernation API: they survive eviction, their state rides in attachments and SQLite)
+ * and every live ERP call: pending calls with deadlines, per-BusinessUnit serialization,
+ * coalescing, the live cache and degraded mode, presence, and metrics.
  */
 export class TenantSession extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly presence: Presence;
+  private readonly cache: LiveCache;
+  private readonly metrics: CallMetrics;
+  private readonly dispatcher: CallDispatcher;
+  private readonly live: LiveServices;
+  private tenant: TenantRef | undefined;
+  private log: Logger;
+  private lastMirror = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    this.presence = new Presence(this.sql);
+    this.cache = new LiveCache(this.sql);
+    this.metrics = new CallMetrics(this.sql);
+    const stored = this.meta("tenant");
+    this.tenant = stored ? (JSON.parse(stored) as TenantRef) : undefined;
+    this.log = createLogger(env.LOG_LEVEL, { tenantId: this.tenant?.tenantId, component: "tenant-session" });
+    this.dispatcher = new CallDispatcher(
+      () => this.connections(),
+      () => this.config().live.queueCapacity,
+      (op, status, seconds) => this.metrics.record(op, status, seconds),
+      (level, msg, fields) => this.log(level, msg, fields),
+    );
+    this.live = new LiveServices(this.dispatcher, this.cache, () => this.config());
   }
 
-  /** Binds the object to its tenant on first use and refuses to serve any other. */
-  private bindTenant(tenantId: string): void {
-    const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'tenant_id'`).toArray()[0];
-    if (!row) {
-      this.sql.exec(`INSERT INTO meta (key, value) VALUES ('tenant_id', ?), ('created_at', ?)`, tenantId, new Date().toISOString());
-    } else if (row.value !== tenantId) {
-      throw new Error(`TenantSession of '${row.value}' was addressed as '${tenantId}'`);
+  private meta(key: string): string | undefined {
+    return this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0]?.value;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.sql.exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value);
+  }
+
+  private config(): TenantConfig {
+    return this.tenant?.config ?? tenantConfigSchema.parse({});
+  }
+
+  /** Binds the object to its tenant on first use, refuses any other, and takes newer config. */
+  private adopt(ref: TenantRef): void {
+    const bound = this.tenant?.tenantId ?? this.meta("bound_tenant");
+    if (bound && bound !== ref.tenantId) throw new Error(`TenantSession of '${bound}' was addressed as '${ref.tenantId}'`);
+    if (!this.meta("created_at")) this.setMeta("created_at", new Date().toISOString());
+    const newer = !this.tenant || ref.configVersion > this.tenant.configVersion;
+    if (!this.tenant || newer) {
+      this.tenant = ref;
+      this.setMeta("tenant", JSON.stringify(ref));
+      this.log = createLogger(this.env.LOG_LEVEL, { tenantId: ref.tenantId, component: "tenant-session" });
+      if (newer) this.pushConfig();
     }
+  }
+
+  /** Open, registered connector sockets of this tenant. */
+  private connections(): Connection[] {
+    const out: Connection[] = [];
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const att = attachmentOf(ws);
+      if (att?.hello) out.push({ ws, att: att as Connection["att"] });
+    }
+    return out;
+  }
+
+  // ---- tunnel ---------------------------------------------------------------------------
+
+  /** The Worker hands over an authenticated connector upgrade. */
+  override async fetch(request: Request): Promise<Response> {
+    const tenantId = request.headers.get("x-b2x-tenant");
+    const connectorId = request.headers.get("x-b2x-connector-id");
+    if (request.headers.get("upgrade") !== "websocket" || !tenantId || !connectorId) return new Response("expected an authenticated connector upgrade", { status: 400 });
+    const config = tenantConfigSchema.parse(JSON.parse(request.headers.get("x-b2x-tenant-config") ?? "{}"));
+    this.adopt({ tenantId, config, configVersion: Number(request.headers.get("x-b2x-config-version") ?? "1") });
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server, [connectorId]);
+    setAttachment(server, { connectorId, epoch: this.presence.nextEpoch(), connectedAt: Date.now() });
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): Promise<void> {
+    const att = attachmentOf(ws);
+    if (!att) return;
+    let frame: Frame;
+    try {
+      if (typeof message === "string") throw new Error("text message on a binary protocol");
+      frame = decodeFrame(new Uint8Array(message));
+    } catch (err) {
+      this.log("warn", "malformed frame from a connector", { connectorId: att.connectorId, error: String(err) });
+      this.trySend(ws, 0n, { case: "error", value: { code: "bad_frame", message: String((err as Error).message).slice(0, 200), retryable: false } });
+      return;
+    }
+    try {
+      this.onFrame(ws, att, frame);
+    } catch (err) {
+      this.log("error", "frame handling failed", { connectorId: att.connectorId, case: frame.body.case, error: String(err) });
+    }
+  }
+
+  private onFrame(ws: WebSocket, att: SocketAttachment, frame: Frame): void {
+    const body = frame.body;
+    if (!att.hello && body.case !== "hello") {
+      this.trySend(ws, frame.callId, { case: "error", value: { code: "hello_required", message: "the first frame must be hello", retryable: false } });
+      return;
+    }
+    switch (body.case) {
+      case "hello":
+        return this.onHello(ws, att, body.value);
+      case "heartbeat":
+        return this.onHeartbeat(ws, att, body.value.metrics);
+      case "result":
+      case "error":
+        if (frame.callId === 0n && body.case === "error") {
+          this.log("warn", "connector reported an error", { connectorId: att.connectorId, code: body.value.code, message: body.value.message });
+          return;
+        }
+        return this.dispatcher.handleFrame(att, frame);
+      case "event": {
+        let payload: { articleIds?: string[]; orderNos?: string[] } = {};
+        try {
+          payload = (parseJsonBytes(body.value.payloadJson) ?? {}) as typeof payload;
+        } catch {
+          /* an event without a readable payload invalidates nothing */
+        }
+        const n = this.live.onEvent(body.value.kind, payload);
+        this.log("info", "ERP event", { connectorId: att.connectorId, kind: body.value.kind, invalidated: n });
+        return;
+      }
+      case "streamChunk":
+      case "streamEnd":
+        return this.dispatcher.handleFrame(att, frame);
+      default:
+        this.log("warn", "unexpected frame from a connector", { connectorId: att.connectorId, case: body.case ?? "none" });
+        this.trySend(ws, frame.callId, { case: "error", value: { code: "unknown_frame", message: `frame '${body.case ?? "none"}' is not accepted from a connector`, retryable: false } });
+    }
+  }
+
+  private onHello(ws: WebSocket, att: SocketAttachment, hello: Extract<Frame["body"], { case: "hello" }>["value"]): void {
+    if (hello.connectorId !== att.connectorId) {
+      this.trySend(ws, 0n, { case: "error", value: { code: "connector_mismatch", message: `token is for connector '${att.connectorId}', hello says '${hello.connectorId}'`, retryable: false } });
+      ws.close(4003, "connector id does not match its token");
+      return;
+    }
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      this.trySend(ws, 0n, { case: "error", value: { code: "unsupported_protocol", message: `protocol ${hello.protocolVersion} is not supported (need ${PROTOCOL_VERSION})`, retryable: false } });
+      ws.close(4004, "unsupported protocol version");
+      return;
+    }
+    // Fencing: an older connection of the same connector is closed; its late results are dropped.
+    for (const other of this.ctx.getWebSockets(att.connectorId)) {
+      const o = attachmentOf(other);
+      if (other === ws || !o || o.epoch >= att.epoch) continue;
+      try {
+        other.close(4000, "replaced by a newer connection");
+      } catch {
+        /* already closed */
+      }
+      this.dispatcher.socketClosed(o.connectorId, o.epoch);
+    }
+    att.hello = {
+      version: hello.version.slice(0, 64),
+      capabilities: hello.capabilities.slice(0, 64),
+      businessUnits: hello.businessUnits.slice(0, 64),
+      maxInFlight: Math.min(Math.max(1, hello.maxInFlightPerBusinessUnit), 16),
+    };
+    setAttachment(ws, att);
+    this.presence.online(att);
+    this.trySend(ws, 0n, {
+      case: "welcome",
+      value: {
+        tenantId: this.tenant?.tenantId ?? "", epoch: BigInt(att.epoch), configVersion: this.tenant?.configVersion ?? 0,
+        configJson: jsonBytes(this.config()), heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+        desiredConnectorVersion: this.config().connectorRegistration.desiredConnectorVersion ?? "",
+      },
+    });
+    this.log("info", "connector online", { connectorId: att.connectorId, epoch: att.epoch, version: att.hello.version, businessUnits: att.hello.businessUnits });
+    this.mirror(att.connectorId, true);
+    this.dispatcher.pump();
+  }
+
+  private onHeartbeat(ws: WebSocket, att: SocketAttachment, metrics: Record<string, number>): void {
+    att.lastHeartbeat = Date.now();
+    att.queueDepth = Object.fromEntries(Object.entries(metrics).filter(([k]) => k.startsWith("queueDepth.")).map(([k, v]) => [k.slice(11), v]));
+    setAttachment(ws, att);
+    this.presence.heartbeat(att, metrics);
+    this.trySend(ws, 0n, { case: "heartbeat", value: { sentAtMs: BigInt(Date.now()), metrics: {}, configVersion: this.tenant?.configVersion ?? 0 } });
+    this.mirror(att.connectorId, false);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.onSocketGone(ws, `closed ${code} ${reason}`);
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, "bye");
+    } catch {
+      /* already closed */
+    }
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    this.onSocketGone(ws, `error ${String(error)}`);
+  }
+
+  private onSocketGone(ws: WebSocket, why: string): void {
+    const att = attachmentOf(ws);
+    if (!att) return;
+    this.dispatcher.socketClosed(att.connectorId, att.epoch);
+    this.presence.offline(att.connectorId, att.epoch);
+    this.log("info", "connector offline", { connectorId: att.connectorId, epoch: att.epoch, why });
+    this.mirror(att.connectorId, true);
+  }
+
+  /** Sends the current tenant config to every connector (after an admin change). */
+  private pushConfig(): void {
+    for (const c of this.connections()) {
+      this.trySend(c.ws, 0n, {
+        case: "welcome",
+        value: { tenantId: this.tenant!.tenantId, epoch: BigInt(c.att.epoch), configVersion: this.tenant!.configVersion, configJson: jsonBytes(this.config()), heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS },
+      });
+    }
+  }
+
+  private trySend(ws: WebSocket, callId: bigint, body: Parameters<typeof encodeFrame>[1]): void {
+    try {
+      ws.send(encodeFrame(callId, body));
+    } catch {
+      /* socket already closed */
+    }
+  }
+
+  /** Presence to Postgres in the background, at most every 25 s per connector unless forced. */
+  private mirror(connectorId: string, force: boolean): void {
+    const now = Date.now();
+    if (!force && now - (this.lastMirror.get(connectorId) ?? 0) < PRESENCE_MIRROR_EVERY_MS) return;
+    const row = this.presence.list().find((r) => r.connectorId === connectorId);
+    if (!row || !this.tenant || !this.env.DATABASE_URL) return;
+    this.lastMirror.set(connectorId, now);
+    this.ctx.waitUntil(mirrorPresence(this.env, this.tenant.tenantId, row).catch((err: unknown) => this.log("warn", "presence mirror to Postgres failed", { error: String(err) })));
+  }
+
+  // ---- RPC for the Worker ------------------------------------------------------------------
+
+  private async run<T>(ref: TenantRef, fn: () => Promise<T>): Promise<LiveResult<T>> {
+    this.adopt(ref);
+    try {
+      return { ok: true, value: await fn() };
+    } catch (err) {
+      return { ok: false, error: toLiveError(err) };
+    }
+  }
+
+  prices(ref: TenantRef, requestId: string, customerId: string, items: PriceItem[]): Promise<LiveResult<ItemAnswer<object>[]>> {
+    return this.run(ref, () => this.live.getPrices({ config: () => this.config(), requestId }, customerId, items));
+  }
+
+  stock(ref: TenantRef, requestId: string, articleIds: string[]): Promise<LiveResult<ItemAnswer<object>[]>> {
+    return this.run(ref, () => this.live.getStock({ config: () => this.config(), requestId }, articleIds));
+  }
+
+  customer(ref: TenantRef, requestId: string, customerId: string): Promise<LiveResult<unknown>> {
+    return this.run(ref, () => this.live.customer({ config: () => this.config(), requestId }, customerId));
+  }
+
+  order(ref: TenantRef, requestId: string, customerId: string, orderRef: { orderNo?: string; externalRef?: string }): Promise<LiveResult<unknown>> {
+    return this.run(ref, () => this.live.order({ config: () => this.config(), requestId }, customerId, orderRef));
+  }
+
+  /** Connector presence (each replica), as the DO knows it. */
+  async connectorPresence(): Promise<{ connectors: (PresenceRow & { connected: boolean })[]; queueDepth: number; inFlight: number; cacheHitRatio: number }> {
+    const open = new Set(this.connections().map((c) => `${c.att.connectorId}:${c.att.epoch}`));
+    return {
+      connectors: this.presence.list().map((r) => ({ ...r, connected: open.has(`${r.connectorId}:${r.epoch}`) })),
+      queueDepth: this.dispatcher.queueDepth(),
+      inFlight: this.dispatcher.inFlight,
+      cacheHitRatio: this.cache.hitRatio,
+    };
+  }
+
+  /** Prometheus lines of this tenant. */
+  async metricLines(): Promise<string[]> {
+    const now = Date.now();
+    return this.metrics.render(this.tenant?.tenantId ?? "unknown", {
+      cacheHitRatio: this.cache.hitRatio,
+      queueDepth: this.dispatcher.queueDepth(),
+      connectors: this.connections().map((c) => ({
+        connectorId: c.att.connectorId,
+        queueDepth: Object.values(c.att.queueDepth ?? {}).reduce((a, b) => a + b, 0),
+        lastHeartbeatAgeSeconds: Math.round((now - (c.att.lastHeartbeat ?? c.att.connectedAt)) / 1000),
+      })),
+    });
+  }
+
+  /**
+   * Restarts the object (ops, and tests of what callers see when a DO goes away mid-call):
+   * in-memory state is dropped and in-flight RPCs fail; sockets and SQLite state survive.
+   */
+  async reset(reason: string): Promise<void> {
+    this.log("warn", "tenant session reset requested", { reason });
+    this.ctx.abort(reason);
   }
 
   /** A trivial round trip that proves the binding and the SQLite storage work. */
   async info(tenantId: string): Promise<SessionInfo> {
-    this.bindTenant(tenantId);
-    this.sql.exec(
-      `INSERT INTO meta (key, value) VALUES ('calls', '1')
-       ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
-    );
-    const meta = Object.fromEntries(this.sql.exec<{ key: string; value: string }>(`SELECT key, value FROM meta`).toArray().map((r) => [r.key, r.value]));
-    return { tenantId, calls: Number(meta.calls), createdAt: String(meta.created_at) };
+    if (this.tenant && this.tenant.tenantId !== tenantId) throw new Error(`TenantSession of '${this.tenant.tenantId}' was addressed as '${tenantId}'`);
+    if (!this.tenant) {
+      const bound = this.meta("bound_tenant");
+      if (bound && bound !== tenantId) throw new Error(`TenantSession of '${bound}' was addressed as '${tenantId}'`);
+      this.setMeta("bound_tenant", tenantId);
+    }
+    if (!this.meta("created_at")) this.setMeta("created_at", new Date().toISOString());
+    this.sql.exec(`INSERT INTO meta (key, value) VALUES ('calls', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`);
+    return { tenantId, calls: Number(this.meta("calls")), createdAt: String(this.meta("created_at")) };
   }
 }

@@ -56,6 +56,10 @@ export const tenantConfigSchema = z
         /** Degraded mode: serve the last known customer price/stock, flagged stale, when offline. */
         serveStaleWhenOffline: z.boolean().default(false),
         maxStaleSeconds: z.int().min(0).max(7 * 24 * 3600).default(3_600),
+        /** Calls waiting in the DO per BusinessUnit before new ones get 503 busy. */
+        queueCapacity: z.int().min(1).max(10_000).default(1_000),
+        /** How long an idle DO holds a new price/stock lookup so concurrent ones join it. */
+        coalesceWindowMs: z.int().min(0).max(50).default(0),
       })
       .strict()
       .prefault({}),

@@ -6,7 +6,10 @@ import { requestId } from "./middleware/request-id.ts";
 import { tenantAuth } from "./middleware/tenant-auth.ts";
 import { adminRoutes } from "./routes/admin/index.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
+import { connectorRoutes } from "./routes/connector.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { liveRoutes } from "./routes/live.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { sessionRoutes } from "./routes/session.ts";
 import type { AppEnv } from "./types.ts";
 
@@ -14,8 +17,13 @@ import type { AppEnv } from "./types.ts";
 const storefront = new Hono<AppEnv>()
   .use("/catalog/*", tenantAuth)
   .use("/session", tenantAuth)
+  .use("/prices", tenantAuth)
+  .use("/stock", tenantAuth)
+  .use("/customers/*", tenantAuth)
+  .use("/orders/*", tenantAuth)
   .route("/catalog", catalogRoutes)
-  .route("/session", sessionRoutes);
+  .route("/session", sessionRoutes)
+  .route("/", liveRoutes);
 
 export const app = new Hono<AppEnv>()
   .use(requestId)
@@ -23,6 +31,8 @@ export const app = new Hono<AppEnv>()
   .use(database)
   .route("/v1", healthRoutes)
   .route("/v1/admin", adminRoutes)
+  .route("/v1/connector", connectorRoutes)
+  .route("/metrics", metricsRoutes)
   .route("/v1", storefront);
 
 app.notFound((c) => {

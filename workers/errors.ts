@@ -15,6 +15,11 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "rate_limited"
   | "connector_offline"
+  | "connector_disconnected"
+  | "deadline_exceeded"
+  | "forbidden_operation"
+  | "erp_error"
+  | "session_unavailable"
   | "busy"
   | "not_ready"
   | "internal";

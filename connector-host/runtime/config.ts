@@ -38,6 +38,8 @@ export const connectorConfigSchema = z
     /** Local health endpoint for the service manager; 127.0.0.1 only. 0 picks a free port. */
     healthPort: z.int().min(0).max(65_535).default(8790),
     drainTimeoutMs: z.int().min(0).max(600_000).default(30_000),
+    /** How often the ERP is checked for price/stock/order changes to push as events. */
+    eventPollMs: z.int().min(20).max(60_000).default(250),
   })
   .strict();
 

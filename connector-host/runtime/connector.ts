@@ -5,6 +5,7 @@ import { ProviderRegistry } from "../providers/registry.ts";
 import { ErpDatabase } from "../simulator/store.ts";
 import type { ConnectorConfig } from "./config.ts";
 import { EdgeClient } from "./edge-client.ts";
+import { watchErpEvents } from "./erp-events.ts";
 import { startHealthServer } from "./health.ts";
 import { jsonLogger, type Logger } from "./log.ts";
 
@@ -48,6 +49,7 @@ export async function startConnector(config: ConnectorConfig, token: string, log
     provider.warmUp?.().catch((err: unknown) => log("warn", "ERP warm-up failed; sessions will be created on first use", { error: String(err) }));
   }
   client.start();
+  const stopEvents = watchErpEvents(erp, client, log, config.eventPollMs);
   let stopping: Promise<void> | undefined;
   return {
     client,
@@ -55,6 +57,7 @@ export async function startConnector(config: ConnectorConfig, token: string, log
     healthPort: health.port,
     stop() {
       stopping ??= (async () => {
+        stopEvents();
         await client.stop();
         await provider.close();
         await health.close();

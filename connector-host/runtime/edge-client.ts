@@ -285,6 +285,13 @@ export class EdgeClient {
     }
   }
 
+  /** Pushes an ERP event (price, stock, order changes) so the edge can invalidate its cache. */
+  sendEvent(kind: string, payload: unknown): boolean {
+    const ws = this.socket;
+    if (!ws || this.status.state !== "open") return false;
+    return this.trySend(ws, 0n, { case: "event", value: { kind, payloadJson: jsonBytes(payload) } });
+  }
+
   private onClose(ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.socket) return;
     clearInterval(this.heartbeat);

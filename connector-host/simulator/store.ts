@@ -324,6 +324,24 @@ export class ErpDatabase {
     return { prepare: (sql: string) => this.stmt(sql) };
   }
 
+  /** The newest rowversion the database has handed out (where an event watcher starts). */
+  currentRowversion(): number {
+    return Number(this.meta("rowversion"));
+  }
+
+  /**
+   * What changed after a rowversion, for ERP events: articles (names, prices, ...), stock and
+   * orders. The real ERP would tell through triggers or its change log; here it is the overlay.
+   */
+  changedSince(after: number, limit = 5_000): { articles: string[]; stock: string[]; orders: string[]; until: number } {
+    const q = (sql: string) => this.stmt(sql).all(after, limit) as { id: string; rv: number }[];
+    const articles = q(`SELECT article_id AS id, rowversion AS rv FROM article_overlay WHERE rowversion > ? ORDER BY rowversion LIMIT ?`);
+    const stock = q(`SELECT article_id AS id, max(rowversion) AS rv FROM stock_overlay WHERE rowversion > ? GROUP BY article_id ORDER BY rv LIMIT ?`);
+    const orders = q(`SELECT order_no AS id, rowversion AS rv FROM orders WHERE rowversion > ? AND order_no IS NOT NULL ORDER BY rowversion LIMIT ?`);
+    const until = Math.max(after, ...[articles, stock, orders].flatMap((rows) => rows.map((r) => r.rv)));
+    return { articles: articles.map((r) => r.id), stock: stock.map((r) => r.id), orders: orders.map((r) => r.id), until };
+  }
+
   fixtureArticleIds(): string[] {
     this.refresh();
     return this.fixture.map((f) => f.article.articleId);

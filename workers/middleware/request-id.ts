@@ -13,6 +13,7 @@ export const requestId = createMiddleware<AppEnv>(async (c, next) => {
   c.set("log", createLogger(c.env.LOG_LEVEL, { requestId: id }));
   c.header("x-request-id", id);
   await next();
-  // Error responses are built in onError; make sure they carry the id too.
-  c.res.headers.set("x-request-id", id);
+  // Error responses are built in onError; make sure they carry the id too. A WebSocket
+  // upgrade (101) comes back from the DO with immutable headers: leave it as it is.
+  if (c.res.status !== 101) c.res.headers.set("x-request-id", id);
 });

@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { apiKeys, tenants } from "../../schema/index.ts";
 import { unauthorized } from "../errors.ts";
 import { bearerToken, digestsEqual, parseCredential, sha256Hex } from "../lib/credentials.ts";
+import { tenantConfig } from "../lib/tenant-config-cache.ts";
 import type { AppEnv } from "../types.ts";
 
 /**
@@ -15,7 +16,7 @@ export const tenantAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (!raw || !parsed) throw unauthorized();
   const [row] = await c.var
     .db()
-    .select({ keyHash: apiKeys.keyHash })
+    .select({ keyHash: apiKeys.keyHash, config: tenants.config, configVersion: tenants.configVersion })
     .from(apiKeys)
     .innerJoin(tenants, eq(tenants.tenantId, apiKeys.tenantId))
     .where(
@@ -28,6 +29,11 @@ export const tenantAuth = createMiddleware<AppEnv>(async (c, next) => {
     )
     .limit(1);
   if (!row || !digestsEqual(row.keyHash, await sha256Hex(raw))) throw unauthorized();
-  c.set("tenant", { tenantId: parsed.tenantId, keyId: parsed.id });
+  c.set("tenant", {
+    tenantId: parsed.tenantId,
+    keyId: parsed.id,
+    configVersion: row.configVersion,
+    config: tenantConfig(parsed.tenantId, row.configVersion, row.config),
+  });
   await next();
 });

@@ -3,7 +3,9 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { articles } from "../../schema/index.ts";
 import { notFound } from "../errors.ts";
+import { live, tenantSession } from "../lib/live.ts";
 import { pathParams, queryParams } from "../lib/validate.ts";
+import { verifyCustomer } from "../middleware/customer-auth.ts";
 import type { AppEnv } from "../types.ts";
 
 const articleIdSchema = z.string().min(1).max(64);
@@ -12,6 +14,17 @@ const listQuery = z
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     /** Keyset cursor: the last article id of the previous page. */
     cursor: articleIdSchema.optional(),
+  })
+  .strict();
+
+const detailQuery = z
+  .object({
+    include: z
+      .string()
+      .regex(/^(price|stock)(,(price|stock))?$/, "comma-separated: price, stock")
+      .transform((s) => s.split(","))
+      .default([]),
+    quantity: z.coerce.number().positive().max(1e9).default(1),
   })
   .strict();
 
@@ -45,12 +58,20 @@ export const catalogRoutes = new Hono<AppEnv>()
   })
   .get("/articles/:articleId", async (c) => {
     const { articleId } = pathParams(c, z.object({ articleId: articleIdSchema }));
+    const { include, quantity } = queryParams(c, detailQuery);
     const { tenantId } = c.var.tenant;
+    // Live parts start at once, in parallel with the Postgres read; price needs the customer.
+    const customerId = include.includes("price") ? await verifyCustomer(c) : undefined;
+    const { stub, ref } = tenantSession(c);
+    const price = customerId ? live(() => stub.prices(ref, c.var.requestId, customerId, [{ articleId, quantity }])) : undefined;
+    const stock = include.includes("stock") ? live(() => stub.stock(ref, c.var.requestId, [articleId])) : undefined;
+    price?.catch(() => {});
+    stock?.catch(() => {});
     const [row] = await c.var
       .db()
       .select(articleColumns)
       .from(articles)
       .where(and(eq(articles.tenantId, tenantId), eq(articles.articleId, articleId), isNull(articles.deletedAt)));
     if (!row) throw notFound(`Article '${articleId}' not found`);
-    return c.json(row);
+    return c.json({ ...row, ...(price && { price: (await price)[0] }), ...(stock && { stock: (await stock)[0] }) });
   });

@@ -1,0 +1,58 @@
+/**
+ * Failures of live calls as they cross the DO's RPC boundary: plain data (a class would not
+ * survive serialization), mapped to HTTP once by the Worker.
+ */
+export type LiveErrorCode =
+  | "connector_offline"
+  | "busy"
+  | "deadline_exceeded"
+  | "connector_disconnected"
+  | "forbidden_operation"
+  | "not_found"
+  | "erp_error"
+  | "bad_request";
+
+export interface LiveError {
+  code: LiveErrorCode;
+  message: string;
+  /** Seconds the caller should wait before retrying (busy, offline). */
+  retryAfter?: number;
+}
+
+export class LiveCallError extends Error {
+  constructor(
+    readonly code: LiveErrorCode,
+    message: string,
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+    this.name = "LiveCallError";
+  }
+  toJSON(): LiveError {
+    return { code: this.code, message: this.message, ...(this.retryAfter !== undefined && { retryAfter: this.retryAfter }) };
+  }
+}
+
+export type LiveResult<T> = { ok: true; value: T } | { ok: false; error: LiveError };
+
+export function toLiveError(err: unknown): LiveError {
+  if (err instanceof LiveCallError) return err.toJSON();
+  return { code: "erp_error", message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Error codes a connector sends back, mapped to what the storefront sees. */
+export function fromConnectorError(code: string, message: string): LiveCallError {
+  switch (code) {
+    case "busy":
+      return new LiveCallError("busy", message, 1);
+    case "forbidden_operation":
+      return new LiveCallError("forbidden_operation", message);
+    case "bad_request":
+      return new LiveCallError("bad_request", message);
+    case "draining":
+    case "cancelled":
+      return new LiveCallError("connector_disconnected", message, 1);
+    default:
+      return new LiveCallError("erp_error", `${code}: ${message}`);
+  }
+}

@@ -1,0 +1,48 @@
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { AppError } from "../errors.ts";
+import type { AppEnv } from "../types.ts";
+
+const ALGORITHMS = ["ES256", "ES384", "RS256", "PS256", "EdDSA"];
+const CUSTOMER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const keySets = new Map<string, { version: number; jwks: JWTVerifyGetKey }>();
+
+const invalid = (message: string) => new AppError(401, "unauthorized", message, undefined, { "www-authenticate": 'Bearer realm="b2x-customer"' });
+
+/**
+ * Customer-specific routes need `x-customer-token`: a JWT the tenant signs, verified with the
+ * tenant's own public keys (never another tenant's), whose `sub` is the customer id.
+ */
+export const customerAuth = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("customerId", await verifyCustomer(c));
+  await next();
+});
+
+export async function verifyCustomer(c: Context<AppEnv>): Promise<string> {
+  const token = c.req.header("x-customer-token");
+  if (!token) throw invalid("x-customer-token is required");
+  const { tenantId, config, configVersion } = c.var.tenant;
+  const settings = config.customerTokens;
+  if (settings.keys.length === 0) throw invalid("this tenant has no customer token keys configured");
+  let set = keySets.get(tenantId);
+  if (!set || set.version !== configVersion) {
+    set = { version: configVersion, jwks: createLocalJWKSet({ keys: settings.keys as never }) };
+    keySets.set(tenantId, set);
+  }
+  try {
+    const { payload } = await jwtVerify(token, set.jwks, {
+      algorithms: ALGORITHMS,
+      clockTolerance: 30,
+      ...(settings.issuer && { issuer: settings.issuer }),
+      ...(settings.audience && { audience: settings.audience }),
+      requiredClaims: ["sub", "exp"],
+    });
+    if (!payload.sub || !CUSTOMER_ID.test(payload.sub)) throw invalid("customer token has no valid sub");
+    return payload.sub;
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    const why = err instanceof joseErrors.JWTExpired ? "customer token has expired" : err instanceof joseErrors.JOSEError ? `customer token rejected (${err.code})` : "customer token rejected";
+    throw invalid(why);
+  }
+}

@@ -327,6 +327,19 @@ export class EdgeClient {
     return Math.max(minDelayMs / 2, Math.round(Math.random() * cap));
   }
 
+  /** Drops the tunnel abruptly (as a network failure would); the client reconnects. */
+  dropConnection(): void {
+    this.socket?.terminate();
+  }
+
+  /** Dies without draining or reconnecting, as a crashed process would (tests, chaos). */
+  kill(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.heartbeat);
+    this.socket?.terminate();
+  }
+
   /**
    * Graceful stop (SIGTERM): refuse new calls, let running ones finish (up to drainMs), then
    * close the tunnel with "going away".

@@ -36,7 +36,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     db,
     host,
     port: opts.port,
-    maxConnections: opts.maxConnections ?? 32,
+    maxConnections: opts.maxConnections ?? 256,
   });
   await server.start();
   return {

@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { apiKeys, tenants } from "../../schema/index.ts";
 import { unauthorized } from "../errors.ts";
 import { bearerToken, digestsEqual, parseCredential, sha256Hex } from "../lib/credentials.ts";
+import { cachedPrincipal, rememberPrincipal } from "../lib/key-cache.ts";
 import { tenantConfig } from "../lib/tenant-config-cache.ts";
 import type { AppEnv } from "../types.ts";
 
@@ -14,26 +15,22 @@ export const tenantAuth = createMiddleware<AppEnv>(async (c, next) => {
   const raw = bearerToken(c.req.header("authorization"));
   const parsed = raw ? parseCredential(raw, "sk") : null;
   if (!raw || !parsed) throw unauthorized();
+  const hash = await sha256Hex(raw);
+  const cached = cachedPrincipal(hash);
+  if (cached) {
+    c.set("tenant", cached);
+    return next();
+  }
   const [row] = await c.var
     .db()
     .select({ keyHash: apiKeys.keyHash, config: tenants.config, configVersion: tenants.configVersion })
     .from(apiKeys)
     .innerJoin(tenants, eq(tenants.tenantId, apiKeys.tenantId))
-    .where(
-      and(
-        eq(apiKeys.tenantId, parsed.tenantId),
-        eq(apiKeys.keyId, parsed.id),
-        isNull(apiKeys.revokedAt),
-        isNull(tenants.disabledAt),
-      ),
-    )
+    .where(and(eq(apiKeys.tenantId, parsed.tenantId), eq(apiKeys.keyId, parsed.id), isNull(apiKeys.revokedAt), isNull(tenants.disabledAt)))
     .limit(1);
-  if (!row || !digestsEqual(row.keyHash, await sha256Hex(raw))) throw unauthorized();
-  c.set("tenant", {
-    tenantId: parsed.tenantId,
-    keyId: parsed.id,
-    configVersion: row.configVersion,
-    config: tenantConfig(parsed.tenantId, row.configVersion, row.config),
-  });
+  if (!row || !digestsEqual(row.keyHash, hash)) throw unauthorized();
+  const principal = { tenantId: parsed.tenantId, keyId: parsed.id, configVersion: row.configVersion, config: tenantConfig(parsed.tenantId, row.configVersion, row.config) };
+  rememberPrincipal(hash, principal);
+  c.set("tenant", principal);
   await next();
 });

@@ -7,6 +7,7 @@ import type { Database } from "../../db/client.ts";
 import { notFound } from "../../errors.ts";
 import { audit } from "../../lib/audit.ts";
 import { generateCredential, sha256Hex } from "../../lib/credentials.ts";
+import { forgetTenant } from "../../lib/key-cache.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
 import { tenantParams } from "./tenants.ts";
@@ -59,6 +60,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       return row;
     });
     if (!revoked) throw notFound(`No active API key '${credentialId}' for tenant '${tenantId}'`);
+    forgetTenant(tenantId);
     return c.json({ keyId: revoked.keyId, revokedAt: iso(revoked.revokedAt) });
   });
 

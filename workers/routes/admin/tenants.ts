@@ -5,6 +5,7 @@ import { ROLLOUT_RINGS, SYSTEM_TENANT, tenants } from "../../../schema/index.ts"
 import { tenantConfigSchema, tenantIdSchema } from "../../../schema/tenant-config.ts";
 import { conflict, notFound } from "../../errors.ts";
 import { audit } from "../../lib/audit.ts";
+import { forgetTenant } from "../../lib/key-cache.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
 
@@ -85,5 +86,6 @@ export const tenantRoutes = new Hono<AppEnv>()
       return row;
     });
     if (!updated) throw notFound(`Tenant '${tenantId}' not found`);
+    forgetTenant(tenantId);
     return c.json(present(updated));
   });

@@ -3,7 +3,10 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import type { RunningConnector } from "../connector-host/runtime/connector.ts";
+import { ensureDemoErp, startDemoConnector } from "./local/demo-connector.ts";
 import { type DemoTenant, ensureDemoTenant } from "./local/demo-tenant.ts";
+import { waitFor } from "./local/ports.ts";
 import { startStack } from "./local/stack.ts";
 
 const { values: args } = parseArgs({
@@ -14,6 +17,7 @@ const { values: args } = parseArgs({
     "data-dir": { type: "string", default: ".data/local" },
     "database-url": { type: "string" },
     verbose: { type: "boolean", default: false },
+    regenerate: { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -39,6 +43,7 @@ const stack = await startStack({
   ...(args.verbose && { workerOutput: (l: string) => console.log(`  [worker] ${l}`) }),
 });
 
+const stopHooks: (() => Promise<void>)[] = [];
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) {
@@ -47,6 +52,7 @@ async function shutdown(signal: string) {
   }
   stopping = true;
   log(`${signal}: stopping the local stack...`);
+  for (const hook of stopHooks.reverse()) await hook().catch(() => {});
   await stack.stop();
   log("stopped");
   process.exit(0);
@@ -60,6 +66,13 @@ const info = { baseUrl: stack.baseUrl, adminToken: stack.adminToken, tenants: [t
 writeFileSync(stackFile, JSON.stringify(info, null, 2), { mode: 0o600 });
 log(`demo tenant '${tenant.id}' ready`);
 
+const erp = ensureDemoErp({ dataDir, articles, ...(args.fixture && { fixture: args.fixture }), regenerate: args.regenerate || Boolean(args.fixture) });
+log(`enventa simulator: ${erp.path} (${erp.articles} articles, ${erp.created ? "generated" : "reused"})`);
+const connector = await startDemoConnector({ baseUrl: stack.baseUrl, tenantId: tenant.id, connectorId: tenant.connectorId, token: tenant.connectorToken, erpPath: erp.path, verbose: Boolean(args.verbose) });
+stopHooks.push(() => connector.stop());
+await waitForConnector(connector);
+log(`connector '${tenant.connectorId}' online (health on 127.0.0.1:${connector.healthPort})`);
+
 console.log(`
 B2X edge gateway — local stack ready in ${((performance.now() - t0) / 1000).toFixed(1)} s
 
@@ -69,12 +82,19 @@ B2X edge gateway — local stack ready in ${((performance.now() - t0) / 1000).to
   Tenant        ${tenant.id}
   API key       ${tenant.apiKey}
   Customer      ${tenant.customerId}, x-customer-token: ${tenant.customerToken}
-  Connector     ${tenant.connectorId}, token: ${tenant.connectorToken}
+  Connector     ${tenant.connectorId} (in this process, enventa simulator ${erp.path}), token: ${tenant.connectorToken}
 
   Saved to .data/local-stack.json. Try:
     curl ${stack.baseUrl}/v1/ready
     curl -H "authorization: Bearer ${tenant.apiKey}" ${stack.baseUrl}/v1/catalog/articles?limit=5
     curl -H "authorization: Bearer ${stack.adminToken}" ${stack.baseUrl}/v1/admin/tenants
+    curl -H "authorization: Bearer ${tenant.apiKey}" -H "x-customer-token: ${tenant.customerToken}" \\
+         -H "content-type: application/json" -d '{"items":[{"articleId":"1000001","quantity":10}]}' ${stack.baseUrl}/v1/prices
+    npm run sim -- mutate --db ${erp.path} --prices 50 --stock 50     # change the ERP, watch the cache follow
 
   Ctrl-C stops everything.
 `);
+
+async function waitForConnector(c: RunningConnector): Promise<void> {
+  await waitFor("the demo connector to come online", async () => c.client.status.state === "open", 30_000);
+}

@@ -60,6 +60,8 @@ export const tenantConfigSchema = z
         queueCapacity: z.int().min(1).max(10_000).default(1_000),
         /** How long an idle DO holds a new price/stock lookup so concurrent ones join it. */
         coalesceWindowMs: z.int().min(0).max(50).default(0),
+        /** Merge concurrent lookups into bulk ERP calls (off only to measure what it saves). */
+        coalesce: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

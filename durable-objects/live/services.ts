@@ -90,13 +90,15 @@ export class LiveServices {
   async getPrices(ctx: Context, customerId: string, items: PriceItem[]): Promise<ItemAnswer<ErpPrice>[]> {
     this.requestId = ctx.requestId;
     const cfg = this.config();
-    return this.cached("price", customerId, items, priceKey, (i) => i.articleId, cfg.cache.pricesTtlSeconds * 1000, (missing) => this.prices.lookup(customerId, missing));
+    const fetch = cfg.live.coalesce ? (missing: PriceItem[]) => this.prices.lookup(customerId, missing) : (missing: PriceItem[]) => this.fetchPrices(customerId, () => missing);
+    return this.cached("price", customerId, items, priceKey, (i) => i.articleId, cfg.cache.pricesTtlSeconds * 1000, fetch);
   }
 
   async getStock(ctx: Context, articleIds: string[]): Promise<ItemAnswer<ErpStock>[]> {
     this.requestId = ctx.requestId;
     const cfg = this.config();
-    return this.cached("stock", "*", articleIds, (id) => id, (id) => id, cfg.cache.stockTtlSeconds * 1000, (missing) => this.stockLookups.lookup("*", missing));
+    const fetch = cfg.live.coalesce ? (missing: string[]) => this.stockLookups.lookup("*", missing) : (missing: string[]) => this.fetchStock(() => missing);
+    return this.cached("stock", "*", articleIds, (id) => id, (id) => id, cfg.cache.stockTtlSeconds * 1000, fetch);
   }
 
   /** Cache, then the ERP for what is missing or stale, then degraded mode if the ERP is unreachable. */

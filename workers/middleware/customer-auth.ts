@@ -8,6 +8,14 @@ const ALGORITHMS = ["ES256", "ES384", "RS256", "PS256", "EdDSA"];
 const CUSTOMER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const keySets = new Map<string, { version: number; jwks: JWTVerifyGetKey }>();
 
+/**
+ * Verified customer tokens per isolate: a shopper sends the same token with every request, and
+ * an ES256 verification per request is the largest CPU cost on the live path. Entries live at
+ * most 5 minutes and never past the token's own expiry; a config change (new keys) drops them.
+ */
+const verified = new Map<string, { tenantId: string; configVersion: number; sub: string; until: number }>();
+const VERIFIED_TTL_MS = 5 * 60_000;
+
 const invalid = (message: string) => new AppError(401, "unauthorized", message, undefined, { "www-authenticate": 'Bearer realm="b2x-customer"' });
 
 /**
@@ -23,6 +31,9 @@ export async function verifyCustomer(c: Context<AppEnv>): Promise<string> {
   const token = c.req.header("x-customer-token");
   if (!token) throw invalid("x-customer-token is required");
   const { tenantId, config, configVersion } = c.var.tenant;
+  const now = Date.now();
+  const known = verified.get(token);
+  if (known && known.tenantId === tenantId && known.configVersion === configVersion && known.until > now) return known.sub;
   const settings = config.customerTokens;
   if (settings.keys.length === 0) throw invalid("this tenant has no customer token keys configured");
   let set = keySets.get(tenantId);
@@ -39,6 +50,8 @@ export async function verifyCustomer(c: Context<AppEnv>): Promise<string> {
       requiredClaims: ["sub", "exp"],
     });
     if (!payload.sub || !CUSTOMER_ID.test(payload.sub)) throw invalid("customer token has no valid sub");
+    if (verified.size >= 50_000) verified.clear();
+    verified.set(token, { tenantId, configVersion, sub: payload.sub, until: Math.min(now + VERIFIED_TTL_MS, (payload.exp ?? 0) * 1000) });
     return payload.sub;
   } catch (err) {
     if (err instanceof AppError) throw err;

@@ -1,0 +1,63 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from "jose";
+import { parseConnectorConfig } from "../../connector-host/runtime/config.ts";
+import { type RunningConnector, startConnector } from "../../connector-host/runtime/connector.ts";
+import { silentLogger } from "../../connector-host/runtime/log.ts";
+import { ErpDatabase } from "../../connector-host/simulator/store.ts";
+import { freePort } from "../../scripts/local/ports.ts";
+import { type Stack, startStack } from "../../scripts/local/stack.ts";
+import { startSystemPostgres } from "../../scripts/local/system-postgres.ts";
+import type { RunningPostgres } from "../../scripts/local/embedded-postgres.ts";
+
+export interface BenchTenant {
+  tenantId: string;
+  apiKey: string;
+  customerToken: (customerId: string) => Promise<string>;
+  erp: ErpDatabase;
+  erpPath: string;
+  connector: RunningConnector;
+}
+
+/** System Postgres + the local stack (wrangler dev) for a benchmark, in .data/bench/<name>. */
+export async function benchStack(name: string): Promise<{ stack: Stack; pg: RunningPostgres; dir: string; stop(): Promise<void> }> {
+  const root = resolve(import.meta.dirname, "../..");
+  const dir = resolve(root, `.data/bench/${name}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const pg = await startSystemPostgres({ dataDir: join(dir, "pg"), port: await freePort() });
+  const stack = await startStack({ root, dataDir: join(dir, "stack"), varsFile: join(dir, "worker.vars"), databaseUrl: pg.url });
+  return {
+    stack, pg, dir,
+    async stop() {
+      await stack.stop();
+      await pg.stop();
+    },
+  };
+}
+
+/** A tenant with keys, a customer-token key, its simulated ERP and a connector in this process. */
+export async function benchTenant(stack: Stack, dir: string, tenantId: string, config: Record<string, unknown>, articles: number): Promise<BenchTenant> {
+  const admin = async (path: string, body?: unknown) => {
+    const res = await fetch(`${stack.baseUrl}/v1/admin${path}`, { method: body === undefined ? "GET" : "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    return (await res.json()) as Record<string, string>;
+  };
+  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+  const publicJwk = { ...(await exportJWK(publicKey)), kid: "bench", alg: "ES256" };
+  const privateJwk = await exportJWK(privateKey);
+  await admin("/tenants", { tenantId, name: tenantId, config: { ...config, customerTokens: { issuer: tenantId, keys: [publicJwk] } } });
+  const apiKey = (await admin(`/tenants/${tenantId}/api-keys`, {})).key!;
+  const token = (await admin(`/tenants/${tenantId}/connector-tokens`, { connectorId: "bench-1" })).token!;
+  const erpPath = join(dir, `${tenantId}-erp.db`);
+  const erp = ErpDatabase.create(erpPath, { articles, customers: 1000, loginMs: 100 });
+  const connector = await startConnector(
+    parseConnectorConfig({ tenantId, connectorId: "bench-1", edgeUrl: stack.baseUrl, businessUnits: ["default"], allowedOperations: ["erp.*", "pim.*", "crm.*", "sys.*"], erp: { database: erpPath }, healthPort: 0 }),
+    token,
+    silentLogger,
+  );
+  while (connector.client.status.state !== "open") await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 200));
+  const customerToken = async (customerId: string) =>
+    new SignJWT({}).setProtectedHeader({ alg: "ES256", kid: "bench" }).setSubject(customerId).setIssuer(tenantId).setExpirationTime("2h").sign(await importJWK(privateJwk, "ES256"));
+  return { tenantId, apiKey, customerToken, erp, erpPath, connector };
+}

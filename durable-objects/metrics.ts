@@ -6,6 +6,10 @@ export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  * eviction, rendered as Prometheus text by the Worker's /metrics.
  */
 export class CallMetrics {
+  /** Deltas not yet written: counting in memory keeps SQLite writes off the per-call path. */
+  private pending = new Map<string, { operation: string; status: string; count: number; bucket: number[]; sum: number; timed: number }>();
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS call_counters (operation TEXT NOT NULL, status TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (operation, status))`);
     sql.exec(`CREATE TABLE IF NOT EXISTS call_durations (operation TEXT NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (operation, bucket))`);
@@ -13,15 +17,36 @@ export class CallMetrics {
   }
 
   record(operation: string, status: string, seconds: number): void {
-    this.sql.exec(`INSERT INTO call_counters VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1`, operation, status);
-    if (seconds <= 0) return;
-    const bucket = DURATION_BUCKETS.findIndex((b) => seconds <= b);
-    this.sql.exec(`INSERT INTO call_durations VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1`, operation, bucket === -1 ? DURATION_BUCKETS.length : bucket);
-    this.sql.exec(`INSERT INTO call_duration_sums VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET sum = sum + excluded.sum, count = count + 1`, operation, seconds);
+    const key = `${operation}\u0000${status}`;
+    let p = this.pending.get(key);
+    if (!p) this.pending.set(key, (p = { operation, status, count: 0, bucket: new Array<number>(DURATION_BUCKETS.length + 1).fill(0), sum: 0, timed: 0 }));
+    p.count++;
+    if (seconds > 0) {
+      const bucket = DURATION_BUCKETS.findIndex((b) => seconds <= b);
+      p.bucket[bucket === -1 ? DURATION_BUCKETS.length : bucket]!++;
+      p.sum += seconds;
+      p.timed++;
+    }
+    // Written within a second; at most that much is lost if the object is evicted.
+    this.flushTimer ??= setTimeout(() => this.flush(), 1_000);
+  }
+
+  flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const p of this.pending.values()) {
+      this.sql.exec(`INSERT INTO call_counters VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count`, p.operation, p.status, p.count);
+      p.bucket.forEach((n, bucket) => {
+        if (n > 0) this.sql.exec(`INSERT INTO call_durations VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count`, p.operation, bucket, n);
+      });
+      if (p.timed > 0) this.sql.exec(`INSERT INTO call_duration_sums VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET sum = sum + excluded.sum, count = count + excluded.count`, p.operation, p.sum, p.timed);
+    }
+    this.pending.clear();
   }
 
   /** Prometheus exposition lines (without HELP/TYPE headers, which the Worker adds once). */
   render(tenant: string, extra: { cacheHitRatio: number; connectors: { connectorId: string; queueDepth: number; lastHeartbeatAgeSeconds: number }[]; queueDepth: number }): string[] {
+    this.flush();
     const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
     const t = `tenant="${esc(tenant)}"`;
     const lines: string[] = [];

@@ -13,6 +13,7 @@ export class LiveCache {
   hits = 0;
   misses = 0;
   private writes = 0;
+  private statsTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS live_cache (
@@ -39,11 +40,14 @@ export class LiveCache {
     return out;
   }
 
-  /** Counts a lookup's outcome for the hit ratio. */
+  /** Counts a lookup's outcome for the hit ratio (persisted within a second). */
   count(hits: number, misses: number): void {
     this.hits += hits;
     this.misses += misses;
-    this.sql.exec(`INSERT INTO cache_stats (name, value) VALUES ('hits', ?), ('misses', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, this.hits, this.misses);
+    this.statsTimer ??= setTimeout(() => {
+      this.statsTimer = undefined;
+      this.sql.exec(`INSERT INTO cache_stats (name, value) VALUES ('hits', ?), ('misses', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, this.hits, this.misses);
+    }, 1_000);
   }
 
   put(kind: string, scope: string, entries: { item: string; articleId: string; value: unknown }[], now = Date.now()): void {

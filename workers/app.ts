@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { connectRoutes } from "./connect/live-service.ts";
 import { AppError, toErrorResponse } from "./errors.ts";
 import { bodyLimit } from "./middleware/body-limit.ts";
 import { database } from "./middleware/database.ts";
@@ -33,6 +34,7 @@ export const app = new Hono<AppEnv>()
   .route("/v1/admin", adminRoutes)
   .route("/v1/connector", connectorRoutes)
   .route("/metrics", metricsRoutes)
+  .route("/b2x.storefront.v1.LiveService", connectRoutes)
   .route("/v1", storefront);
 
 app.notFound((c) => {

@@ -60,6 +60,20 @@ describe("live prices, stock, customer and orders through the tunnel", () => {
     expect(Date.now() - started).toBeLessThan(2_500);
   });
 
+  it("answers 503 busy with Retry-After when the tenant's ERP queue is full", async () => {
+    const t = await liveTenant({ live: { queueCapacity: 2, coalesce: false } });
+    await t.startConnector();
+    t.erp.setFaults({ perCallMs: 300 });
+    const results = await Promise.all(ids(8, 300).map((id) => t.post("/v1/stock", { articleIds: [id] })));
+    const busy = results.filter((r) => r.status === 503);
+    expect(busy.length).toBeGreaterThan(0);
+    for (const r of busy) {
+      expect(r.body.error.code).toBe("busy");
+      expect(r.headers.get("retry-after")).toBe("1");
+    }
+    expect(results.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(3);
+  });
+
   it("serves the last known customer price, marked stale, when the tenant allows it", async () => {
     const t = await liveTenant({ live: { serveStaleWhenOffline: true, maxStaleSeconds: 600 }, cache: { pricesTtlSeconds: 30 } });
     const connector = await t.startConnector();

@@ -7,6 +7,8 @@ import { type LiveResult, toLiveError } from "./errors.ts";
 import { LiveCache } from "./live/cache.ts";
 import { type ItemAnswer, LiveServices, type PriceItem } from "./live/services.ts";
 import { CallMetrics } from "./metrics.ts";
+import { type StartResult, SyncRunner } from "./sync/runner.ts";
+import type { SyncMode } from "../schema/sync.ts";
 import { type SocketAttachment, attachmentOf, setAttachment } from "./tunnel/attachment.ts";
 import { Presence, type PresenceRow, mirrorPresence } from "./tunnel/presence.ts";
 
@@ -39,6 +41,7 @@ export class TenantSession extends DurableObject<Env> {
   private readonly metrics: CallMetrics;
   private readonly dispatcher: CallDispatcher;
   private readonly live: LiveServices;
+  private readonly sync: SyncRunner;
   private tenant: TenantRef | undefined;
   private log: Logger;
   private lastMirror = new Map<string, number>();
@@ -60,6 +63,18 @@ export class TenantSession extends DurableObject<Env> {
       (level, msg, fields) => this.log(level, msg, fields),
     );
     this.live = new LiveServices(this.dispatcher, this.cache, () => this.config());
+    this.sync = new SyncRunner(ctx, env, this.dispatcher, () => this.tenant, () => this.log);
+  }
+
+  /** The alarm keeps a sync run going (and resumes it after a restart). */
+  override async alarm(): Promise<void> {
+    await this.sync.onAlarm();
+  }
+
+  /** Starts a master-data sync run now, or joins the running one. */
+  async startSync(ref: TenantRef, mode: SyncMode, trigger: "cron" | "admin"): Promise<StartResult> {
+    this.adopt(ref);
+    return this.sync.start(mode, trigger);
   }
 
   private meta(key: string): string | undefined {

@@ -5,6 +5,12 @@ import { tenantRef } from "./tenants.ts";
 export const SYNC_MODES = ["incremental", "full"] as const;
 export type SyncMode = (typeof SYNC_MODES)[number];
 export type SyncStatus = "running" | "succeeded" | "failed" | "cancelled";
+export interface SyncCursor {
+  stage?: string;
+  after?: Record<string, number>;
+  /** Change horizon read when the articles stage began; child stages stream up to it. */
+  horizon?: number;
+}
 
 export const syncRuns = pgTable(
   "sync_runs",
@@ -19,6 +25,9 @@ export const syncRuns = pgTable(
     rowsDone: bigint("rows_done", { mode: "number" }).notNull().default(0),
     rowsTotal: bigint("rows_total", { mode: "number" }),
     errors: jsonb("errors").$type<{ at: string; message: string }[]>().notNull().default(sql`'[]'::jsonb`),
+    /** Where the run is: stage, cursor per entity, the articles horizon that bounds child stages. */
+    cursor: jsonb("cursor").$type<SyncCursor>().notNull().default(sql`'{}'::jsonb`),
+    attempts: bigint("attempts", { mode: "number" }).notNull().default(0),
     startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
@@ -45,4 +54,18 @@ export const syncCheckpoints = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.entity] })],
+);
+
+/**
+ * Article ids a full run has seen (narrow rows, so unchanged articles are not rewritten just to
+ * mark them); what a full run did not see is gone from the ERP and is deleted at its end.
+ */
+export const syncSeen = pgTable(
+  "sync_seen",
+  {
+    tenantId: tenantRef(),
+    runId: text("run_id").notNull(),
+    articleId: text("article_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.runId, t.articleId] })],
 );

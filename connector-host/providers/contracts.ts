@@ -78,7 +78,9 @@ export interface PimProvider {
   queryCatalog(ctx: TenantContext, descriptor: QueryDescriptor): Promise<Article[]>;
   streamCatalog(ctx: TenantContext, descriptor: QueryDescriptor): AsyncIterable<Article[]>;
   /** Batch sync: rows of an entity changed after a rowversion, in batches, oldest first. */
-  streamChanges(ctx: TenantContext, entity: SyncEntity, afterRowversion: number, batchSize: number): AsyncIterable<Change<unknown>[]>;
+  streamChanges(ctx: TenantContext, entity: SyncEntity, afterRowversion: number, batchSize: number, until?: number): AsyncIterable<Change<unknown>[]>;
+  /** The ERP's current change horizon: every change so far has a rowversion at or below it. */
+  changeHorizon(ctx: TenantContext): Promise<number>;
 }
 
 export type ProviderKind = "erp" | "crm" | "pim";

@@ -262,6 +262,7 @@ export class EdgeClient {
       } else {
         let seq = 0n;
         let total = 0;
+        const summary = op.summary ? await op.summary(this.provider, ctx, payload) : undefined;
         for await (const batch of op.run(this.provider, ctx, payload)) {
           for (const part of splitForFrames(batch)) {
             await flight.credit!.take();
@@ -270,7 +271,7 @@ export class EdgeClient {
             total += part.length;
           }
         }
-        this.send(ws, callId, { case: "streamEnd", value: { totalRows: BigInt(total), summaryJson: new Uint8Array() } });
+        this.send(ws, callId, { case: "streamEnd", value: { totalRows: BigInt(total), summaryJson: summary === undefined ? new Uint8Array() : jsonBytes(summary) } });
       }
       this.status.callsServed++;
       this.log("info", "call served", { ...fields, ms: Date.now() - started });

@@ -24,6 +24,8 @@ interface StreamOp<S extends z.ZodType> {
   schema: S;
   idempotent: boolean;
   run(p: Provider, ctx: TenantContext, payload: z.output<S>): AsyncIterable<unknown[]>;
+  /** Sent with the stream end (e.g. the change horizon the stream reached). */
+  summary?(p: Provider, ctx: TenantContext, payload: z.output<S>): Promise<unknown>;
 }
 type Op = UnaryOp<z.ZodType> | StreamOp<z.ZodType>;
 
@@ -34,7 +36,7 @@ const need = <K extends keyof Provider>(p: Provider, k: K): NonNullable<Provider
 };
 
 const unary = <S extends z.ZodType>(schema: S, idempotent: boolean, run: UnaryOp<S>["run"]): Op => ({ kind: "unary", schema, idempotent, run }) as Op;
-const stream = <S extends z.ZodType>(schema: S, run: StreamOp<S>["run"]): Op => ({ kind: "stream", schema, idempotent: true, run }) as Op;
+const stream = <S extends z.ZodType>(schema: S, run: StreamOp<S>["run"], summary?: StreamOp<S>["summary"]): Op => ({ kind: "stream", schema, idempotent: true, run, ...(summary && { summary }) }) as Op;
 
 export const OPERATIONS = {
   "sys.ping": unary(z.object({}).strict().prefault({}), true, async () => ({ pong: true, at: new Date().toISOString() })),
@@ -65,8 +67,12 @@ export const OPERATIONS = {
   "pim.categories": unary(z.object({}).strict().prefault({}), true, (p, ctx) => need(p, "getCategories")(ctx)),
   "pim.articles.query": stream(queryDescriptorSchema, (p, ctx, d) => need(p, "streamCatalog")(ctx, d)),
   "pim.changes": stream(
-    z.object({ entity: z.enum(SYNC_ENTITIES), after: z.number().int().min(0).default(0), batchSize: z.int().min(1).max(10_000).default(1000) }).strict(),
-    (p, ctx, x) => need(p, "streamChanges")(ctx, x.entity, x.after, x.batchSize),
+    z
+      .object({ entity: z.enum(SYNC_ENTITIES), after: z.number().int().min(0).default(0), batchSize: z.int().min(1).max(10_000).default(1000), until: z.number().int().min(0).optional() })
+      .strict(),
+    (p, ctx, x) => need(p, "streamChanges")(ctx, x.entity, x.after, x.batchSize, x.until),
+    // The horizon is read before the stream ends, so everything at or below it was streamed.
+    async (p, ctx) => ({ horizon: await need(p, "changeHorizon")(ctx) }),
   ),
 } satisfies Record<string, Op>;
 

@@ -137,8 +137,13 @@ export class EnventaSession {
   }
 
   /** Rows of an entity changed after a rowversion (the delta-sync cursor), at most `limit`. */
-  changes(entity: SyncEntity, after: number, limit: number): Promise<Change<EntityRow>[]> {
-    return this.call(`changes:${entity}`, () => this.erp.changes(entity, after, limit), (out) => out.length);
+  changes(entity: SyncEntity, after: number, limit: number, until?: number): Promise<Change<EntityRow>[]> {
+    return this.call(`changes:${entity}`, () => this.erp.changes(entity, after, limit, until), (out) => out.length);
+  }
+
+  /** The database's current rowversion: every change so far is at or below it. */
+  horizon(): Promise<number> {
+    return this.call("horizon", () => this.erp.currentRowversion());
   }
 
   /** Attribute sets of up to 1,000 articles (an IN query on the Merkmal table). */

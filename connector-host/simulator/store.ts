@@ -226,25 +226,26 @@ export class ErpDatabase {
    * Rows of `entity` changed after `after`, in rowversion order, at most `limit`: base rows
    * not since overridden, then fixture rows, then the overlay (changes and tombstones).
    */
-  changes(entity: SyncEntity, after: number, limit: number): Change<EntityRow>[] {
+  changes(entity: SyncEntity, after: number, limit: number, until = Number.MAX_SAFE_INTEGER): Change<EntityRow>[] {
     this.refresh();
+    if (until <= after) return [];
     if (entity === "categories") {
       return generateCategories()
-        .filter((c) => c.rowversion > after)
+        .filter((c) => c.rowversion > after && c.rowversion <= until)
         .slice(0, limit)
         .map((c) => ({ rowversion: c.rowversion, key: c.categoryId, deleted: false, row: c }));
     }
     const out: Change<EntityRow>[] = [];
     const skip = this.overridden.get(entity)!;
     const n = this.config.articles;
-    for (let i = Math.max(1, after + 1); i <= n && out.length < limit; i++) {
+    for (let i = Math.max(1, after + 1); i <= Math.min(n, until) && out.length < limit; i++) {
       const id = articleIdOf(i);
       if (skip.has(id) || this.fixtureById.has(id)) continue;
       const row = this.generated(entity, i);
       if (entity !== "articles" && (row as ChildSet<unknown>).items.length === 0) continue;
       out.push({ rowversion: i, key: id, deleted: false, row });
     }
-    for (let j = Math.max(0, after - n); j < this.fixture.length && out.length < limit; j++) {
+    for (let j = Math.max(0, after - n); j < this.fixture.length && n + j + 1 <= until && out.length < limit; j++) {
       const id = this.fixture[j]!.article.articleId;
       if (skip.has(id)) continue;
       const row = this.baseRow(entity, id)!;
@@ -252,8 +253,9 @@ export class ErpDatabase {
       out.push({ rowversion: n + j + 1, key: id, deleted: false, row });
     }
     if (out.length < limit) {
-      const rows = this.stmt(`SELECT article_id, rowversion, deleted, data FROM ${OVERLAY_TABLE[entity]} WHERE rowversion > ? ORDER BY rowversion LIMIT ?`).all(
+      const rows = this.stmt(`SELECT article_id, rowversion, deleted, data FROM ${OVERLAY_TABLE[entity]} WHERE rowversion > ? AND rowversion <= ? ORDER BY rowversion LIMIT ?`).all(
         Math.max(after, n + this.fixture.length),
+        until,
         limit - out.length,
       ) as { article_id: string; rowversion: number; deleted: number; data: string | null }[];
       for (const r of rows) {

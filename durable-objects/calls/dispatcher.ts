@@ -19,9 +19,16 @@ export interface CallSpec {
   requestId: string;
 }
 
+/** A streaming call: chunks are handed over one at a time; credit is granted after each. */
+export interface StreamHandler {
+  initialCredit: number;
+  onChunk(rows: unknown[], seq: bigint): Promise<void>;
+}
+
 interface Pending {
   id: bigint;
   spec: CallSpec;
+  stream?: StreamHandler & { chain: Promise<void>; failed?: unknown; delivered: number };
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   deadline: ReturnType<typeof setTimeout>;
@@ -67,7 +74,16 @@ export class CallDispatcher {
     return n;
   }
 
-  submit(spec: CallSpec): Promise<unknown> {
+  /**
+   * A streaming call (sync batches). It does not take the BusinessUnit's live slot: the
+   * connector's actor already interleaves each batch fetch with live calls, live first. The
+   * deadline applies to the silence between chunks, not to the whole stream.
+   */
+  stream(spec: CallSpec, handler: StreamHandler): Promise<{ totalRows: number; summary: unknown }> {
+    return this.submit(spec, handler) as Promise<{ totalRows: number; summary: unknown }>;
+  }
+
+  submit(spec: CallSpec, stream?: StreamHandler): Promise<unknown> {
     const serving = this.connections().filter((c) => c.att.hello.businessUnits.includes(spec.businessUnit));
     if (serving.length === 0) {
       this.observe(spec.operation, "connector_offline", 0);
@@ -86,8 +102,14 @@ export class CallDispatcher {
       const p: Pending = {
         id, spec, resolve, reject, startedAt: Date.now(), attempts: 0,
         deadline: setTimeout(() => this.expire(id), spec.deadlineMs),
+        ...(stream && { stream: { ...stream, chain: Promise.resolve(), delivered: 0 } }),
       };
       this.pending.set(id, p);
+      if (stream) {
+        const target = this.pick(spec.businessUnit, spec.operation, true);
+        if (!target) return this.finish(p, "connector_offline", new LiveCallError("connector_offline", "no connector can serve this stream now", 5));
+        return this.send(p, target);
+      }
       this.enqueue(p, false);
       this.pump();
     });
@@ -107,7 +129,7 @@ export class CallDispatcher {
 
   private inFlightOf(connectorId: string, epoch: number, bu: string): number {
     let n = 0;
-    for (const p of this.pending.values()) if (p.sentTo?.connectorId === connectorId && p.sentTo.epoch === epoch && p.spec.businessUnit === bu) n++;
+    for (const p of this.pending.values()) if (!p.stream && p.sentTo?.connectorId === connectorId && p.sentTo.epoch === epoch && p.spec.businessUnit === bu) n++;
     return n;
   }
 
@@ -128,14 +150,14 @@ export class CallDispatcher {
   }
 
   /** Least loaded connector with a free slot: our in-flight calls plus its reported queue. */
-  private pick(bu: string, operation: string): Connection | undefined {
+  private pick(bu: string, operation: string, ignoreSlots = false): Connection | undefined {
     let best: Connection | undefined;
     let bestLoad = Number.POSITIVE_INFINITY;
     for (const c of this.connections()) {
       const h = c.att.hello;
       if (!h.businessUnits.includes(bu) || !h.capabilities.includes(operation)) continue;
       const mine = this.inFlightOf(c.att.connectorId, c.att.epoch, bu);
-      if (mine >= Math.max(1, h.maxInFlight)) continue;
+      if (!ignoreSlots && mine >= Math.max(1, h.maxInFlight)) continue;
       const load = mine + (c.att.queueDepth?.[bu] ?? 0);
       if (load < bestLoad) {
         best = c;
@@ -162,6 +184,7 @@ export class CallDispatcher {
           value: {
             operation: p.spec.operation, businessUnit: p.spec.businessUnit, payloadJson: payload, deadlineMs: remaining,
             requestId: p.spec.requestId, priority: p.spec.priority === "live" ? Priority.LIVE : Priority.BACKGROUND,
+            initialCredit: p.stream?.initialCredit ?? 0,
           },
         }, BigInt(c.att.epoch)),
       );
@@ -183,6 +206,7 @@ export class CallDispatcher {
       return;
     }
     const body = frame.body;
+    if (body.case === "streamChunk" || body.case === "streamEnd") return this.onStreamFrame(p, frame);
     if (body.case === "result") {
       let value: unknown;
       try {
@@ -195,6 +219,54 @@ export class CallDispatcher {
       const err = fromConnectorError(body.value.code, body.value.message);
       if (body.value.retryable && p.spec.safe && err.code === "connector_disconnected") return this.retryOrFail(p, body.value.message);
       this.finish(p, err.code, err);
+    }
+  }
+
+  /**
+   * Chunks are processed strictly in order, one at a time; each processed chunk earns the
+   * connector one more credit, so it can never run ahead of what the edge has written.
+   */
+  private onStreamFrame(p: Pending, frame: Frame): void {
+    const s = p.stream!;
+    const body = frame.body;
+    clearTimeout(p.deadline);
+    p.deadline = setTimeout(() => this.expire(p.id), p.spec.deadlineMs);
+    if (body.case === "streamChunk") {
+      const seq = body.value.seq;
+      const bytes = body.value.payloadJson;
+      s.chain = s.chain.then(async () => {
+        if (s.failed || !this.pending.has(p.id)) return;
+        try {
+          const rows = parseJsonBytes(bytes);
+          if (!Array.isArray(rows)) throw new LiveCallError("bad_request", `stream chunk ${seq} is not an array`);
+          await s.onChunk(rows, seq);
+          s.delivered += rows.length;
+          p.sentTo?.ws.send(encodeFrame(p.id, { case: "credit", value: { chunks: 1 } }, BigInt(p.sentTo.epoch)));
+        } catch (err) {
+          s.failed = err;
+          this.cancel(p, "chunk could not be processed");
+          this.finish(p, "chunk_failed", err);
+        }
+      });
+    } else if (body.case === "streamEnd") {
+      const total = Number(body.value.totalRows);
+      let summary: unknown;
+      try {
+        summary = parseJsonBytes(body.value.summaryJson);
+      } catch {
+        summary = undefined;
+      }
+      s.chain = s.chain.then(() => {
+        if (!s.failed) this.finish(p, "success", undefined, { totalRows: total, summary });
+      });
+    }
+  }
+
+  private cancel(p: Pending, reason: string): void {
+    try {
+      p.sentTo?.ws.send(encodeFrame(p.id, { case: "cancel", value: { reason } }, BigInt(p.sentTo.epoch)));
+    } catch {
+      /* socket gone */
     }
   }
 
@@ -226,7 +298,8 @@ export class CallDispatcher {
 
   private retryOrFail(p: Pending, reason: string): void {
     p.sentTo = undefined;
-    if (p.spec.safe && p.attempts < 2 && this.connections().length > 0) {
+    // A stream cannot be resent transparently (chunks were already written): its owner resumes.
+    if (!p.stream && p.spec.safe && p.attempts < 2 && this.connections().length > 0) {
       this.log("info", "retrying a safe call on another connector", { operation: p.spec.operation, reason });
       this.enqueue(p, true);
       this.pump();

@@ -219,16 +219,22 @@ export class EnventaProvider implements Provider {
   }
 
   /** Change batches, each fetched as one background actor task so live calls interleave. */
-  async *streamChanges(ctx: TenantContext, entity: SyncEntity, afterRowversion: number, batchSize: number) {
+  async *streamChanges(ctx: TenantContext, entity: SyncEntity, afterRowversion: number, batchSize: number, until?: number) {
     let after = afterRowversion;
     const bg: TenantContext = { ...ctx, priority: "background" };
     for (;;) {
-      const batch = await this.exec(bg, (s) => s.changes(entity, after, batchSize));
+      if (ctx.signal?.aborted) throw ctx.signal.reason;
+      const batch = await this.exec(bg, (s) => s.changes(entity, after, batchSize, until));
       if (batch.length === 0) return;
       yield batch;
       after = batch[batch.length - 1]!.rowversion;
       if (batch.length < batchSize) return;
     }
+  }
+
+  /** The ERP's current change horizon (rowversion): a sync stage is complete up to it. */
+  changeHorizon(ctx: TenantContext): Promise<number> {
+    return this.exec({ ...ctx, priority: "background" }, (s) => s.horizon());
   }
 
   metrics(): Record<string, number> {

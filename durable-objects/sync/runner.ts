@@ -1,0 +1,214 @@
+import type { Pool } from "@neondatabase/serverless";
+import type { SyncCursor, SyncMode } from "../../schema/sync.ts";
+import type { TenantConfig } from "../../schema/tenant-config.ts";
+import { openDatabase } from "../../workers/db/client.ts";
+import type { Logger } from "../../workers/lib/log.ts";
+import type { CallDispatcher } from "../calls/dispatcher.ts";
+import { STAGES, type SyncEntity, validateChunk } from "./rows.ts";
+import { SyncWriter } from "./writer.ts";
+
+export interface StartResult {
+  runId: string;
+  mode: SyncMode;
+  /** False when a run was already going: the trigger joined it. */
+  started: boolean;
+}
+
+interface ActiveRun {
+  runId: string;
+  mode: SyncMode;
+}
+
+/** Chunks the connector may send ahead of what is written. */
+const INITIAL_CREDIT = 2;
+/** A stream that says nothing for this long is considered broken. */
+const STREAM_SILENCE_MS = 120_000;
+const MAX_ATTEMPTS = 20;
+
+/**
+ * Orchestrates master-data sync runs for the tenant: one run at a time (DO SQLite and a partial
+ * unique index in Postgres, so racing Workers cannot start two), stages in order, each streamed
+ * from the connector with credit and written batch by batch with its checkpoint. A DO alarm
+ * keeps the run going: after a dropped connector, a DO restart or a Postgres error it resumes
+ * from the run's cursor in Postgres.
+ */
+export class SyncRunner {
+  private driving: Promise<void> | undefined;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+    private readonly dispatcher: CallDispatcher,
+    private readonly tenant: () => { tenantId: string; config: TenantConfig } | undefined,
+    private readonly log: () => Logger,
+  ) {
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS sync_active (id INTEGER PRIMARY KEY CHECK (id = 1), run_id TEXT NOT NULL, mode TEXT NOT NULL)`);
+  }
+
+  private active(): ActiveRun | undefined {
+    const r = this.ctx.storage.sql.exec<{ run_id: string; mode: string }>(`SELECT run_id, mode FROM sync_active WHERE id = 1`).toArray()[0];
+    return r ? { runId: r.run_id, mode: r.mode as SyncMode } : undefined;
+  }
+
+  /** Starts a run, or joins the one that is going. */
+  async start(mode: SyncMode, trigger: "cron" | "admin"): Promise<StartResult> {
+    const current = this.active();
+    if (current) return { ...current, started: false };
+    const tenant = this.tenant();
+    if (!tenant) throw new Error("tenant session has no tenant yet");
+    const { db, pool } = openDatabase(this.env);
+    try {
+      const runId = `run-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+      const inserted = await pool.query(
+        `INSERT INTO sync_runs (tenant_id, run_id, mode, status, stage, trigger) VALUES ($1, $2, $3, 'running', 'pending', $4) ON CONFLICT DO NOTHING RETURNING run_id`,
+        [tenant.tenantId, runId, mode, trigger],
+      );
+      if (inserted.rowCount === 0) {
+        // Another Worker/DO instance won the race (or an earlier run is still marked running).
+        const running = await pool.query(`SELECT run_id, mode FROM sync_runs WHERE tenant_id = $1 AND status = 'running' LIMIT 1`, [tenant.tenantId]);
+        const r = running.rows[0] as { run_id: string; mode: SyncMode } | undefined;
+        if (r) {
+          this.remember(r.run_id, r.mode);
+          await this.ctx.storage.setAlarm(Date.now() + 100);
+          return { runId: r.run_id, mode: r.mode, started: false };
+        }
+        throw new Error("could not start a sync run");
+      }
+      void db;
+      this.remember(runId, mode);
+      this.log()("info", "sync run started", { runId, mode, trigger });
+      await this.ctx.storage.setAlarm(Date.now() + 10);
+      return { runId, mode, started: true };
+    } finally {
+      await pool.end();
+    }
+  }
+
+  private remember(runId: string, mode: SyncMode): void {
+    this.ctx.storage.sql.exec(`INSERT INTO sync_active (id, run_id, mode) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, mode = excluded.mode`, runId, mode);
+  }
+
+  private forget(): void {
+    this.ctx.storage.sql.exec(`DELETE FROM sync_active`);
+  }
+
+  /** The alarm drives the active run; concurrent alarms share one drive. */
+  async onAlarm(): Promise<void> {
+    const run = this.active();
+    if (!run) return;
+    this.driving ??= this.drive(run).finally(() => {
+      this.driving = undefined;
+    });
+    await this.driving;
+  }
+
+  private async drive(run: ActiveRun): Promise<void> {
+    const tenant = this.tenant();
+    if (!tenant) return;
+    // While the run goes on, an alarm is always armed: if this object dies, it resumes.
+    await this.ctx.storage.setAlarm(Date.now() + STREAM_SILENCE_MS + 30_000);
+    const { pool } = openDatabase(this.env);
+    const log = this.log();
+    try {
+      const state = await pool.query(`SELECT status, cursor, attempts FROM sync_runs WHERE tenant_id = $1 AND run_id = $2`, [tenant.tenantId, run.runId]);
+      const row = state.rows[0] as { status: string; cursor: SyncCursor; attempts: string | number } | undefined;
+      if (!row || row.status !== "running") {
+        this.forget();
+        return;
+      }
+      const cursor: SyncCursor = row.cursor ?? {};
+      if (!cursor.after) cursor.after = run.mode === "full" ? {} : await this.checkpoints(pool, tenant.tenantId);
+      const writer = new SyncWriter(pool, tenant.tenantId, run.runId, run.mode);
+      const startIndex = Math.max(0, STAGES.indexOf((cursor.stage ?? "articles") as SyncEntity));
+      for (const entity of STAGES.slice(startIndex)) {
+        await this.stage(writer, entity, cursor, tenant.config);
+      }
+      const { deleted } = await writer.finish();
+      this.forget();
+      await this.ctx.storage.deleteAlarm();
+      log("info", "sync run succeeded", { runId: run.runId, mode: run.mode, deleted });
+    } catch (err) {
+      await this.failOrRetry(pool, tenant.tenantId, run, err);
+    } finally {
+      await pool.end().catch(() => {});
+    }
+  }
+
+  private async checkpoints(pool: Pool, tenantId: string): Promise<Record<string, number>> {
+    const r = await pool.query(`SELECT entity, rowversion FROM sync_checkpoints WHERE tenant_id = $1`, [tenantId]);
+    return Object.fromEntries((r.rows as { entity: string; rowversion: string }[]).map((x) => [x.entity, Number(x.rowversion)]));
+  }
+
+  /** Streams one entity from its cursor and writes it chunk by chunk. */
+  private async stage(writer: SyncWriter, entity: SyncEntity, cursor: SyncCursor, config: TenantConfig): Promise<void> {
+    const after = cursor.after?.[entity] ?? 0;
+    // Child rows go only up to the horizon the articles stage reached, so no child arrives
+    // before its article; later ones wait for the next run.
+    const until = entity === "articles" || entity === "categories" ? undefined : cursor.horizon;
+    cursor.stage = entity;
+    const started = Date.now();
+    let rows = 0;
+    const result = await this.dispatcher.stream(
+      {
+        operation: "pim.changes",
+        businessUnit: config.erpProvider.businessUnits[0]!,
+        payload: () => ({ entity, after: cursor.after?.[entity] ?? after, batchSize: config.erpProvider.syncBatchSize, ...(until !== undefined && { until }) }),
+        safe: true,
+        priority: "background",
+        deadlineMs: STREAM_SILENCE_MS,
+        requestId: writer.runId,
+      },
+      {
+        initialCredit: INITIAL_CREDIT,
+        onChunk: async (chunk) => {
+          const changes = validateChunk(entity, chunk);
+          await writer.writeChunk(entity, changes, cursor);
+          rows += changes.length;
+        },
+      },
+    );
+    if (entity === "articles") {
+      const horizon = Number((result.summary as { horizon?: number } | undefined)?.horizon);
+      if (Number.isFinite(horizon)) cursor.horizon = Math.max(cursor.horizon ?? 0, horizon);
+    }
+    // Record the stage as complete (and the horizon) before moving on.
+    const nextStage = STAGES[STAGES.indexOf(entity) + 1] ?? "finishing";
+    const { pool } = openDatabase(this.env);
+    try {
+      await pool.query(`UPDATE sync_runs SET stage = $3, cursor = $4, updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [writer.tenantId, writer.runId, nextStage, JSON.stringify({ ...cursor, stage: nextStage })]);
+      cursor.stage = nextStage;
+    } finally {
+      await pool.end();
+    }
+    this.log()("info", "sync stage done", { runId: writer.runId, entity, rows, ms: Date.now() - started });
+  }
+
+  private async failOrRetry(pool: Pool, tenantId: string, run: ActiveRun, err: unknown): Promise<void> {
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    // A chunk that does not validate is a bug or bad data in the ERP: retrying cannot help.
+    const permanent = err instanceof Error && err.name === "ChunkValidationError";
+    try {
+      const r = await pool.query(
+        `UPDATE sync_runs SET attempts = attempts + 1, errors = (errors || jsonb_build_array(jsonb_build_object('at', now()::text, 'message', $3::text)))
+           , status = CASE WHEN $4 OR attempts + 1 >= $5 THEN 'failed' ELSE status END
+           , finished_at = CASE WHEN $4 OR attempts + 1 >= $5 THEN now() ELSE finished_at END, updated_at = now()
+         WHERE tenant_id = $1 AND run_id = $2 RETURNING status, attempts`,
+        [tenantId, run.runId, message.slice(0, 1000), permanent, MAX_ATTEMPTS],
+      );
+      const row = r.rows[0] as { status: string; attempts: string } | undefined;
+      if (!row || row.status !== "running") {
+        this.forget();
+        await this.ctx.storage.deleteAlarm();
+        this.log()("error", "sync run failed", { runId: run.runId, error: message });
+        return;
+      }
+      const delay = Math.min(60_000, 1_000 * 2 ** Math.min(6, Number(row.attempts)));
+      this.log()("warn", "sync run interrupted; resuming from its checkpoint", { runId: run.runId, error: message, retryInMs: delay });
+      await this.ctx.storage.setAlarm(Date.now() + delay);
+    } catch (inner) {
+      // Postgres itself is down: try again later, the run's state in Postgres is unchanged.
+      this.log()("warn", "sync run interrupted and Postgres unreachable; retrying", { runId: run.runId, error: message, inner: String(inner) });
+      await this.ctx.storage.setAlarm(Date.now() + 10_000);
+    }
+  }
+}

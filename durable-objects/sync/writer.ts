@@ -1,0 +1,209 @@
+import type { Pool, PoolClient } from "@neondatabase/serverless";
+import type { SyncCursor, SyncMode } from "../../schema/sync.ts";
+import type { Change, SyncEntity } from "./rows.ts";
+import type { articleRow, attributeSet, categoryRow, crossRefSet, mediaSet } from "./rows.ts";
+import type { z } from "zod";
+
+type Article = z.output<typeof articleRow>;
+type AttributeSet = z.output<typeof attributeSet>;
+type MediaSet = z.output<typeof mediaSet>;
+type CrossRefSet = z.output<typeof crossRefSet>;
+type Category = z.output<typeof categoryRow>;
+
+const live = <T>(changes: Change<T>[]) => changes.filter((c): c is Extract<Change<T>, { deleted: false }> => !c.deleted);
+const gone = <T>(changes: Change<T>[]) => changes.filter((c) => c.deleted).map((c) => c.key);
+
+/** "40" + "mm" -> "40 mm": attributes are stored as key -> display value. */
+const attributeValue = (a: AttributeSet["items"][number]) => (a.unit ? `${a.value} ${a.unit}` : a.value);
+
+/**
+ * Writes sync chunks to Postgres: one transaction per chunk holding the bulk upsert (UNNEST of
+ * column arrays, never row by row), the run's cursor and the entity checkpoint, so a checkpoint
+ * only ever moves together with the rows it covers. Upserts are keyed by tenant + ERP key and
+ * skip rows that are not newer, so replaying a chunk after a crash changes nothing.
+ */
+export class SyncWriter {
+  constructor(
+    private readonly pool: Pool,
+    readonly tenantId: string,
+    readonly runId: string,
+    readonly mode: SyncMode,
+  ) {}
+
+  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const out = await fn(client);
+      await client.query("COMMIT");
+      return out;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Applies one chunk and moves the cursor and checkpoint to its last rowversion. */
+  async writeChunk(entity: SyncEntity, changes: Change<unknown>[], cursor: SyncCursor): Promise<void> {
+    if (changes.length === 0) return;
+    const last = changes[changes.length - 1]!.rowversion;
+    const newest = live(changes).reduce((m, c) => Math.max(m, Date.parse((c.row as { changedAt: string }).changedAt)), 0);
+    await this.tx(async (c) => {
+      switch (entity) {
+        case "articles":
+          await this.articles(c, changes as Change<Article>[]);
+          break;
+        case "attributes":
+          await this.attributes(c, changes as Change<AttributeSet>[]);
+          break;
+        case "media":
+          await this.media(c, changes as Change<MediaSet>[]);
+          break;
+        case "cross_references":
+          await this.crossRefs(c, changes as Change<CrossRefSet>[]);
+          break;
+        case "categories":
+          await this.categories(c, changes as Change<Category>[]);
+          break;
+      }
+      await c.query(
+        `INSERT INTO sync_checkpoints (tenant_id, entity, rowversion, run_id, newest_change_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, now())
+         ON CONFLICT (tenant_id, entity) DO UPDATE SET
+           rowversion = GREATEST(sync_checkpoints.rowversion, excluded.rowversion), run_id = excluded.run_id,
+           newest_change_at = GREATEST(sync_checkpoints.newest_change_at, excluded.newest_change_at), updated_at = now()`,
+        [this.tenantId, entity, last, this.runId, newest > 0 ? new Date(newest) : null],
+      );
+      const next: SyncCursor = { ...cursor, stage: entity, after: { ...cursor.after, [entity]: last } };
+      await c.query(`UPDATE sync_runs SET rows_done = rows_done + $3, stage = $4, cursor = $5, updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [this.tenantId, this.runId, changes.length, entity, JSON.stringify(next)]);
+      Object.assign(cursor, next);
+    });
+  }
+
+  private async articles(c: PoolClient, changes: Change<Article>[]): Promise<void> {
+    const rows = live(changes).map((x) => x.row);
+    if (rows.length > 0) {
+      await c.query(
+        `INSERT INTO articles (tenant_id, article_id, rowversion, article_number, name, description, brand, ean, manufacturer_number, category_ids, updated_at, deleted_at)
+         SELECT $1, a.id, a.rv, a.num, a.name, a.descr, a.brand, a.ean, a.mpn, ARRAY(SELECT json_array_elements_text(a.cats::json)), a.changed, NULL
+         FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])
+           AS a(id, rv, num, name, descr, brand, ean, mpn, cats, changed)
+         ON CONFLICT (tenant_id, article_id) DO UPDATE SET
+           rowversion = excluded.rowversion, article_number = excluded.article_number, name = excluded.name, description = excluded.description,
+           brand = excluded.brand, ean = excluded.ean, manufacturer_number = excluded.manufacturer_number, category_ids = excluded.category_ids,
+           updated_at = excluded.updated_at, deleted_at = NULL
+         WHERE articles.rowversion < excluded.rowversion OR articles.deleted_at IS NOT NULL`,
+        [
+          this.tenantId, rows.map((r) => r.articleId), rows.map((r) => r.rowversion), rows.map((r) => r.articleNumber), rows.map((r) => r.name),
+          rows.map((r) => r.description), rows.map((r) => r.brand), rows.map((r) => r.ean), rows.map((r) => r.manufacturerNumber),
+          rows.map((r) => JSON.stringify(r.categoryIds)), rows.map((r) => r.changedAt),
+        ],
+      );
+      if (this.mode === "full") {
+        await c.query(`INSERT INTO sync_seen (tenant_id, run_id, article_id) SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`, [this.tenantId, this.runId, rows.map((r) => r.articleId)]);
+      }
+    }
+    const deleted = gone(changes);
+    if (deleted.length > 0) await this.softDelete(c, deleted, changes.filter((x) => x.deleted).map((x) => x.rowversion));
+  }
+
+  /** Deleted in the ERP: hidden from the catalog at once, child rows removed. */
+  private async softDelete(c: PoolClient, ids: string[], rowversions: number[]): Promise<void> {
+    await c.query(
+      `UPDATE articles a SET deleted_at = now(), rowversion = GREATEST(a.rowversion, d.rv), updated_at = now()
+       FROM unnest($2::text[], $3::bigint[]) AS d(id, rv) WHERE a.tenant_id = $1 AND a.article_id = d.id AND a.deleted_at IS NULL`,
+      [this.tenantId, ids, rowversions],
+    );
+    await c.query(`DELETE FROM media WHERE tenant_id = $1 AND article_id = ANY($2::text[])`, [this.tenantId, ids]);
+    await c.query(`DELETE FROM cross_references WHERE tenant_id = $1 AND article_id = ANY($2::text[])`, [this.tenantId, ids]);
+  }
+
+  private async attributes(c: PoolClient, changes: Change<AttributeSet>[]): Promise<void> {
+    const ids: string[] = [];
+    const values: string[] = [];
+    for (const ch of changes) {
+      ids.push(ch.key);
+      values.push(ch.deleted ? "{}" : JSON.stringify(Object.fromEntries(ch.row.items.map((a) => [a.key, attributeValue(a)]))));
+    }
+    await c.query(
+      `UPDATE articles a SET attributes = x.attrs::jsonb, updated_at = now()
+       FROM unnest($2::text[], $3::text[]) AS x(id, attrs)
+       WHERE a.tenant_id = $1 AND a.article_id = x.id AND a.attributes IS DISTINCT FROM x.attrs::jsonb`,
+      [this.tenantId, ids, values],
+    );
+  }
+
+  private async media(c: PoolClient, changes: Change<MediaSet>[]): Promise<void> {
+    const ids = changes.map((ch) => ch.key);
+    await c.query(`DELETE FROM media WHERE tenant_id = $1 AND article_id = ANY($2::text[])`, [this.tenantId, ids]);
+    const items = live(changes).flatMap((ch) => ch.row.items.map((m) => ({ ...m, articleId: ch.key, rv: ch.rowversion })));
+    if (items.length === 0) return;
+    await c.query(
+      `INSERT INTO media (tenant_id, article_id, media_id, rowversion, kind, url, alt, position)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::int[])
+       ON CONFLICT (tenant_id, article_id, media_id) DO UPDATE SET rowversion = excluded.rowversion, kind = excluded.kind, url = excluded.url, alt = excluded.alt, position = excluded.position`,
+      [this.tenantId, items.map((m) => m.articleId), items.map((m) => m.mediaId), items.map((m) => m.rv), items.map((m) => m.kind), items.map((m) => m.url), items.map((m) => m.alt), items.map((m) => m.position)],
+    );
+  }
+
+  private async crossRefs(c: PoolClient, changes: Change<CrossRefSet>[]): Promise<void> {
+    const ids = changes.map((ch) => ch.key);
+    await c.query(`DELETE FROM cross_references WHERE tenant_id = $1 AND article_id = ANY($2::text[])`, [this.tenantId, ids]);
+    const items = live(changes).flatMap((ch) => ch.row.items.map((x) => ({ ...x, articleId: ch.key, rv: ch.rowversion })));
+    if (items.length === 0) return;
+    await c.query(
+      `INSERT INTO cross_references (tenant_id, article_id, kind, target_article_id, rowversion, position)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[])
+       ON CONFLICT (tenant_id, article_id, kind, target_article_id) DO UPDATE SET rowversion = excluded.rowversion, position = excluded.position`,
+      [this.tenantId, items.map((x) => x.articleId), items.map((x) => x.kind), items.map((x) => x.targetArticleId), items.map((x) => x.rv), items.map((x) => x.position)],
+    );
+  }
+
+  private async categories(c: PoolClient, changes: Change<Category>[]): Promise<void> {
+    const rows = live(changes).map((x) => x.row);
+    if (rows.length > 0) {
+      await c.query(
+        `INSERT INTO categories (tenant_id, category_id, parent_id, name, path, position, rowversion, updated_at, deleted_at)
+         SELECT $1, x.id, x.parent, x.name, ARRAY(SELECT json_array_elements_text(x.path::json)), x.pos, x.rv, now(), NULL
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[]) AS x(id, parent, name, path, pos, rv)
+         ON CONFLICT (tenant_id, category_id) DO UPDATE SET parent_id = excluded.parent_id, name = excluded.name, path = excluded.path,
+           position = excluded.position, rowversion = excluded.rowversion, updated_at = now(), deleted_at = NULL
+         WHERE categories.rowversion <= excluded.rowversion`,
+        [this.tenantId, rows.map((r) => r.categoryId), rows.map((r) => r.parentId), rows.map((r) => r.name), rows.map((r) => JSON.stringify(r.path)), rows.map((r) => r.position), rows.map((r) => r.rowversion)],
+      );
+    }
+    const deleted = gone(changes);
+    if (deleted.length > 0) await c.query(`UPDATE categories SET deleted_at = now() WHERE tenant_id = $1 AND category_id = ANY($2::text[])`, [this.tenantId, deleted]);
+  }
+
+  /**
+   * Ends the run: a full run deletes what it did not see (gone from the ERP); the catalog
+   * version moves so search caches drop what they hold.
+   */
+  async finish(): Promise<{ deleted: number }> {
+    return this.tx(async (c) => {
+      let deleted = 0;
+      if (this.mode === "full") {
+        const r = await c.query(
+          `UPDATE articles a SET deleted_at = now(), updated_at = now()
+           WHERE a.tenant_id = $1 AND a.deleted_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM sync_seen s WHERE s.tenant_id = $1 AND s.run_id = $2 AND s.article_id = a.article_id)
+           RETURNING a.article_id`,
+          [this.tenantId, this.runId],
+        );
+        deleted = r.rowCount ?? 0;
+        if (deleted > 0) {
+          const ids = r.rows.map((x: { article_id: string }) => x.article_id);
+          await c.query(`DELETE FROM media WHERE tenant_id = $1 AND article_id = ANY($2::text[])`, [this.tenantId, ids]);
+          await c.query(`DELETE FROM cross_references WHERE tenant_id = $1 AND article_id = ANY($2::text[])`, [this.tenantId, ids]);
+        }
+        await c.query(`DELETE FROM sync_seen WHERE tenant_id = $1 AND run_id = $2`, [this.tenantId, this.runId]);
+      }
+      await c.query(`UPDATE tenants SET catalog_version = catalog_version + 1 WHERE tenant_id = $1`, [this.tenantId]);
+      await c.query(`UPDATE sync_runs SET status = 'succeeded', stage = 'done', finished_at = now(), updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [this.tenantId, this.runId]);
+      return { deleted };
+    });
+  }
+}

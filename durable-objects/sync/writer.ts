@@ -186,6 +186,10 @@ export class SyncWriter {
     return this.tx(async (c) => {
       let deleted = 0;
       if (this.mode === "full") {
+        // Fresh statistics first: with stale ones the planner picks a nested loop over the
+        // seen-set and the sweep takes minutes instead of a second.
+        await c.query(`ANALYZE sync_seen`);
+        await c.query(`ANALYZE articles`);
         const r = await c.query(
           `UPDATE articles a SET deleted_at = now(), updated_at = now()
            WHERE a.tenant_id = $1 AND a.deleted_at IS NULL

@@ -62,6 +62,11 @@ export class TenantSession extends DurableObject<Env> {
       (op, status, seconds) => this.metrics.record(op, status, seconds),
       (level, msg, fields) => this.log(level, msg, fields),
     );
+    this.dispatcher.orphanCancel = (callId, att) => {
+      for (const ws of this.ctx.getWebSockets(att.connectorId)) {
+        if (attachmentOf(ws)?.epoch === att.epoch) this.trySend(ws, callId, { case: "cancel", value: { reason: "no longer read by the edge" } });
+      }
+    };
     this.live = new LiveServices(this.dispatcher, this.cache, () => this.config());
     this.sync = new SyncRunner(ctx, env, this.dispatcher, () => this.tenant, () => this.log);
   }

@@ -18,11 +18,25 @@ export class CreditGate {
     }
   }
 
-  async take(): Promise<void> {
+  /** Waits for one credit; an edge that grants nothing for `timeoutMs` has lost the stream. */
+  async take(timeoutMs = 300_000): Promise<void> {
     if (this.closed) throw this.closed;
     if (this.credit <= 0) {
       await new Promise<void>((resolve, reject) => {
-        this.waiter = { resolve, reject };
+        const timer = setTimeout(() => {
+          this.waiter = undefined;
+          reject(new CancelledError(`no credit from the edge for ${timeoutMs} ms`));
+        }, timeoutMs);
+        this.waiter = {
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        };
       });
     }
     this.credit--;

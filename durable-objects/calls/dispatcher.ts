@@ -55,6 +55,9 @@ export class CallDispatcher {
   private counter = 0n;
   private readonly idBase = BigInt(Date.now()) * 1_000_000n;
 
+  /** Set by the owner to cancel orphaned streams on the socket they arrive on. */
+  orphanCancel?: (callId: bigint, att: SocketAttachment) => void;
+
   constructor(
     private readonly connections: () => Connection[],
     private readonly queueCapacity: () => number,
@@ -199,6 +202,8 @@ export class CallDispatcher {
     const p = this.pending.get(frame.callId);
     if (!p || !p.sentTo) {
       this.log("warn", "dropping a frame for no pending call", { callId: frame.callId.toString(), case: frame.body.case, connectorId: att.connectorId });
+      // A stream nobody here is reading any more (this object restarted): tell the connector.
+      if (frame.body.case === "streamChunk") this.orphanCancel?.(frame.callId, att);
       return;
     }
     if (p.sentTo.connectorId !== att.connectorId || p.sentTo.epoch !== att.epoch) {

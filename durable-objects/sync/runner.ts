@@ -24,6 +24,8 @@ const INITIAL_CREDIT = 2;
 /** A stream that says nothing for this long is considered broken. */
 const STREAM_SILENCE_MS = 120_000;
 const MAX_ATTEMPTS = 20;
+/** How soon a run resumes after its object restarted mid-run. */
+const WATCHDOG_MS = 5_000;
 
 /**
  * Orchestrates master-data sync runs for the tenant: one run at a time (DO SQLite and a partial
@@ -92,21 +94,25 @@ export class SyncRunner {
     this.ctx.storage.sql.exec(`DELETE FROM sync_active`);
   }
 
-  /** The alarm drives the active run; concurrent alarms share one drive. */
+  /**
+   * The alarm is the run's watchdog: while a drive is going in this object it only re-arms
+   * itself; if the object restarted (drive lost), it starts a new drive from the cursor.
+   */
   async onAlarm(): Promise<void> {
     const run = this.active();
     if (!run) return;
-    this.driving ??= this.drive(run).finally(() => {
+    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+    if (this.driving) return;
+    this.driving = this.drive(run).finally(() => {
       this.driving = undefined;
     });
-    await this.driving;
   }
 
   private async drive(run: ActiveRun): Promise<void> {
     const tenant = this.tenant();
     if (!tenant) return;
-    // While the run goes on, an alarm is always armed: if this object dies, it resumes.
-    await this.ctx.storage.setAlarm(Date.now() + STREAM_SILENCE_MS + 30_000);
+    // While the run goes on, the watchdog alarm stays armed: if this object dies, it resumes.
+    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
     const { pool } = openDatabase(this.env);
     const log = this.log();
     try {

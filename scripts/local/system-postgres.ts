@@ -1,16 +1,25 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { RunningPostgres } from "./embedded-postgres.ts";
 
-/** Finds Debian's Postgres binaries, installing the `postgresql` package if none are there. */
-function postgresBinDir(): string {
-  const find = () => {
+function findBinDir(): string | undefined {
+  {
     const base = "/usr/lib/postgresql";
     if (!existsSync(base)) return undefined;
     const versions = readdirSync(base).filter((v) => existsSync(join(base, v, "bin", "postgres"))).sort((a, b) => Number(b) - Number(a));
     return versions[0] ? join(base, versions[0], "bin") : undefined;
-  };
+  }
+}
+
+/** Whether a system Postgres can be started here without installing anything. */
+export function systemPostgresAvailable(): boolean {
+  return findBinDir() !== undefined && (process.getuid?.() !== 0 || spawnSync("id", ["-u", "postgres"]).status === 0);
+}
+
+/** Finds Debian's Postgres binaries, installing the `postgresql` package if none are there. */
+function postgresBinDir(): string {
+  const find = findBinDir;
   let dir = find();
   if (!dir) {
     console.error("system postgres not found; installing Debian's postgresql (needs root and the Debian registry)...");
@@ -38,6 +47,9 @@ export async function startSystemPostgres(opts: { dataDir: string; port: number 
   const isRoot = process.getuid?.() === 0;
   mkdirSync(opts.dataDir, { recursive: true });
   if (isRoot) {
+    // The postgres user must be able to reach the directory (mkdtemp makes 0700 parents).
+    const parent = dirname(opts.dataDir);
+    chmodSync(parent, statSync(parent).mode | 0o711);
     const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
     const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
     chownSync(opts.dataDir, uid, gid);

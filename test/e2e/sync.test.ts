@@ -75,6 +75,23 @@ describe("master-data sync (real Postgres, connector and simulator)", () => {
     expect(counts.categories).toBe(t.erp.categories().length);
   });
 
+  // Killing the DO mid-transaction needs real Postgres sessions (PGlite shares one session).
+  it.skipIf(inject("postgresKind") !== "system")("resumes a run after the tenant session restarts mid-run", async () => {
+    const t = await liveTenant({ erpProvider: { syncBatchSize: 500 } }, { articles: 10_000 });
+    await t.startConnector();
+    t.erp.setFaults({ perCallMs: 5 });
+    const start = await adminHttp(`/tenants/${t.tenantId}/sync`, { method: "POST", json: { mode: "full" } });
+    await waitUntil(async () => ((await adminHttp(`/tenants/${t.tenantId}/sync`)).body.runs[0]?.rowsDone ?? 0) > 2000, 60_000, "progress");
+    await adminHttp(`/tenants/${t.tenantId}/session/reset`, { method: "POST" });
+    t.erp.setFaults({ perCallMs: 0 });
+    await waitUntil(async () => {
+      const run = (await adminHttp(`/tenants/${t.tenantId}/sync`)).body.runs.find((r: { runId: string }) => r.runId === start.body.runId);
+      if (run?.status === "failed") throw new Error(JSON.stringify(run.errors));
+      return run?.status === "succeeded";
+    }, 120_000, "run after reset");
+    expect(await pgDigest(inject("stackDatabaseUrl"), t.tenantId)).toEqual(erpDigest(t.erp));
+  });
+
   it("starts one run for two simultaneous triggers", async () => {
     const t = await liveTenant({}, { articles: 2000 });
     await t.startConnector();

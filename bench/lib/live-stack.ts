@@ -26,7 +26,11 @@ export async function benchStack(name: string): Promise<{ stack: Stack; pg: Runn
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const pg = await startSystemPostgres({ dataDir: join(dir, "pg"), port: await freePort() });
-  const stack = await startStack({ root, dataDir: join(dir, "stack"), varsFile: join(dir, "worker.vars"), databaseUrl: pg.url });
+  const stack = await startStack({
+    root, dataDir: join(dir, "stack"), varsFile: join(dir, "worker.vars"), databaseUrl: pg.url,
+    // B2X_BENCH_LOG=<substring> prints the Worker/DO log lines that contain it (e.g. "sync stage").
+    ...(process.env.B2X_BENCH_LOG && { workerOutput: (l: string) => l.includes(process.env.B2X_BENCH_LOG!) && console.log(`  [worker] ${l}`) }),
+  });
   return {
     stack, pg, dir,
     async stop() {

@@ -78,7 +78,8 @@ export interface PimProvider {
   queryCatalog(ctx: TenantContext, descriptor: QueryDescriptor): Promise<Article[]>;
   streamCatalog(ctx: TenantContext, descriptor: QueryDescriptor): AsyncIterable<Article[]>;
   /** Batch sync: rows of an entity changed after a rowversion, in batches, oldest first. */
-  streamChanges(ctx: TenantContext, entity: SyncEntity, afterRowversion: number, batchSize: number, until?: number): AsyncIterable<Change<unknown>[]>;
+  /** `withAttributes`: article rows carry their current attributes (one write per article). */
+  streamChanges(ctx: TenantContext, entity: SyncEntity, afterRowversion: number, batchSize: number, until?: number, withAttributes?: boolean): AsyncIterable<Change<unknown>[]>;
   /** The ERP's current change horizon: every change so far has a rowversion at or below it. */
   changeHorizon(ctx: TenantContext): Promise<number>;
 }

@@ -64,13 +64,17 @@ export const OPERATIONS = {
   ),
   "crm.contact": unary(z.object({ customerId }).strict(), true, (p, ctx, x) => need(p, "getContact")(ctx, x.customerId)),
   "pim.article": unary(z.object({ articleId: id }).strict(), true, (p, ctx, x) => need(p, "getProductDetails")(ctx, x.articleId)),
+  "pim.horizon": unary(z.object({}).strict().prefault({}), true, async (p, ctx) => ({ horizon: await need(p, "changeHorizon")(ctx) })),
   "pim.categories": unary(z.object({}).strict().prefault({}), true, (p, ctx) => need(p, "getCategories")(ctx)),
   "pim.articles.query": stream(queryDescriptorSchema, (p, ctx, d) => need(p, "streamCatalog")(ctx, d)),
   "pim.changes": stream(
     z
-      .object({ entity: z.enum(SYNC_ENTITIES), after: z.number().int().min(0).default(0), batchSize: z.int().min(1).max(10_000).default(1000), until: z.number().int().min(0).optional() })
+      .object({
+        entity: z.enum(SYNC_ENTITIES), after: z.number().int().min(0).default(0), batchSize: z.int().min(1).max(10_000).default(1000),
+        until: z.number().int().min(0).optional(), withAttributes: z.boolean().default(false),
+      })
       .strict(),
-    (p, ctx, x) => need(p, "streamChanges")(ctx, x.entity, x.after, x.batchSize, x.until),
+    (p, ctx, x) => need(p, "streamChanges")(ctx, x.entity, x.after, x.batchSize, x.until, x.withAttributes),
     // The horizon is read before the stream ends, so everything at or below it was streamed.
     async (p, ctx) => ({ horizon: await need(p, "changeHorizon")(ctx) }),
   ),

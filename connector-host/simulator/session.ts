@@ -137,8 +137,8 @@ export class EnventaSession {
   }
 
   /** Rows of an entity changed after a rowversion (the delta-sync cursor), at most `limit`. */
-  changes(entity: SyncEntity, after: number, limit: number, until?: number): Promise<Change<EntityRow>[]> {
-    return this.call(`changes:${entity}`, () => this.erp.changes(entity, after, limit, until), (out) => out.length);
+  changes(entity: SyncEntity, after: number, limit: number, until?: number, withAttributes = false): Promise<Change<EntityRow>[]> {
+    return this.call(`changes:${entity}`, () => this.erp.changes(entity, after, limit, until, withAttributes), (out) => out.length);
   }
 
   /** The database's current rowversion: every change so far is at or below it. */

@@ -226,7 +226,14 @@ export class ErpDatabase {
    * Rows of `entity` changed after `after`, in rowversion order, at most `limit`: base rows
    * not since overridden, then fixture rows, then the overlay (changes and tombstones).
    */
-  changes(entity: SyncEntity, after: number, limit: number, until = Number.MAX_SAFE_INTEGER): Change<EntityRow>[] {
+  changes(entity: SyncEntity, after: number, limit: number, until = Number.MAX_SAFE_INTEGER, withAttributes = false): Change<EntityRow>[] {
+    const out = this.rawChanges(entity, after, limit, until);
+    if (!withAttributes || entity !== "articles") return out;
+    // Articles with their current Merkmale inline: one write per article on the edge.
+    return out.map((c) => (c.deleted ? c : { ...c, row: { ...(c.row as ErpArticle), attributes: ((this.current("attributes", c.key) as ChildSet<ErpAttribute> | null)?.items ?? []) } }));
+  }
+
+  private rawChanges(entity: SyncEntity, after: number, limit: number, until: number): Change<EntityRow>[] {
     this.refresh();
     if (until <= after) return [];
     if (entity === "categories") {

@@ -8,6 +8,8 @@ const id = z.string().min(1).max(64);
 const rowversion = z.number().int().nonnegative();
 const changedAt = z.string().max(40).refine((s) => !Number.isNaN(Date.parse(s)), "not a timestamp");
 
+const attributeItem = z.object({ key: z.string().min(1).max(200), value: z.string().max(2_000), unit: z.string().max(32).nullable(), position: z.number().int() });
+
 export const articleRow = z.object({
   articleId: id,
   articleNumber: z.string().min(1).max(128),
@@ -19,10 +21,12 @@ export const articleRow = z.object({
   categoryIds: z.array(id).max(100),
   rowversion,
   changedAt,
+  /** Requested inline (withAttributes), so an article and its Merkmale are one write. */
+  attributes: z.array(attributeItem).max(5_000),
 });
 
 const childSet = <T extends z.ZodType>(item: T) => z.object({ articleId: id, rowversion, changedAt, items: z.array(item).max(5_000) });
-export const attributeSet = childSet(z.object({ key: z.string().min(1).max(200), value: z.string().max(2_000), unit: z.string().max(32).nullable(), position: z.number().int() }));
+export const attributeSet = childSet(attributeItem);
 export const mediaSet = childSet(z.object({ mediaId: z.string().min(1).max(128), kind: z.enum(["image", "datasheet", "drawing", "video"]), url: z.string().min(1).max(2_000), alt: z.string().max(500), position: z.number().int() }));
 export const crossRefSet = childSet(z.object({ kind: z.enum(["accessory", "replacement", "similar", "spare_part"]), targetArticleId: id, position: z.number().int() }));
 export const categoryRow = z.object({ categoryId: id, parentId: id.nullable(), name: z.string().min(1).max(500), path: z.array(id).max(20), position: z.number().int(), rowversion, changedAt });

@@ -148,7 +148,14 @@ export class SyncRunner {
   /** Streams one entity from its cursor and writes it chunk by chunk. */
   private async stage(writer: SyncWriter, entity: SyncEntity, cursor: SyncCursor, config: TenantConfig): Promise<void> {
     const after = cursor.after?.[entity] ?? 0;
-    // Child rows go only up to the horizon the articles stage reached, so no child arrives
+    if (entity === "attributes" && writer.mode === "full" && cursor.horizon !== undefined) {
+      // A full run wrote every article with its current attributes inline: all attribute
+      // changes up to the horizon are in, so the stage is only its checkpoint.
+      await writer.advanceCheckpoint("attributes", cursor.horizon);
+      return this.completeStage(writer, entity, cursor, 0, Date.now());
+    }
+    if (entity === "articles" && cursor.horizon === undefined) await this.fixHorizon(writer, cursor, config);
+    // Child rows go only up to the horizon read before the articles stage, so no child arrives
     // before its article; later ones wait for the next run.
     const until = entity === "articles" || entity === "categories" ? undefined : cursor.horizon;
     cursor.stage = entity;
@@ -158,7 +165,7 @@ export class SyncRunner {
       {
         operation: "pim.changes",
         businessUnit: config.erpProvider.businessUnits[0]!,
-        payload: () => ({ entity, after: cursor.after?.[entity] ?? after, batchSize: config.erpProvider.syncBatchSize, ...(until !== undefined && { until }) }),
+        payload: () => ({ entity, after: cursor.after?.[entity] ?? after, batchSize: config.erpProvider.syncBatchSize, ...(until !== undefined && { until }), withAttributes: entity === "articles" }),
         safe: true,
         priority: "background",
         deadlineMs: STREAM_SILENCE_MS,
@@ -173,11 +180,31 @@ export class SyncRunner {
         },
       },
     );
-    if (entity === "articles") {
-      const horizon = Number((result.summary as { horizon?: number } | undefined)?.horizon);
-      if (Number.isFinite(horizon)) cursor.horizon = Math.max(cursor.horizon ?? 0, horizon);
+    void result;
+    await this.completeStage(writer, entity, cursor, rows, started);
+  }
+
+  /**
+   * Reads the ERP's change horizon before the first article is streamed and keeps it with the
+   * run (also across resumes): every article written afterwards carries attributes at least as
+   * new as the horizon, and child rows up to it belong to articles already written.
+   */
+  private async fixHorizon(writer: SyncWriter, cursor: SyncCursor, config: TenantConfig): Promise<void> {
+    const out = (await this.dispatcher.submit({
+      operation: "pim.horizon", businessUnit: config.erpProvider.businessUnits[0]!, payload: () => ({}), safe: true, priority: "background", deadlineMs: 30_000, requestId: writer.runId,
+    })) as { horizon: number };
+    if (!Number.isSafeInteger(out?.horizon) || out.horizon < 0) throw new Error("connector returned no valid change horizon");
+    cursor.horizon = out.horizon;
+    const { pool } = openDatabase(this.env);
+    try {
+      await pool.query(`UPDATE sync_runs SET cursor = $3, updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [writer.tenantId, writer.runId, JSON.stringify(cursor)]);
+    } finally {
+      await pool.end();
     }
-    // Record the stage as complete (and the horizon) before moving on.
+  }
+
+  /** Records the stage as complete (and the horizon) before moving on. */
+  private async completeStage(writer: SyncWriter, entity: SyncEntity, cursor: SyncCursor, rows: number, started: number): Promise<void> {
     const nextStage = STAGES[STAGES.indexOf(entity) + 1] ?? "finishing";
     const { pool } = openDatabase(this.env);
     try {

@@ -15,6 +15,7 @@ const gone = <T>(changes: Change<T>[]) => changes.filter((c) => c.deleted).map((
 
 /** "40" + "mm" -> "40 mm": attributes are stored as key -> display value. */
 const attributeValue = (a: AttributeSet["items"][number]) => (a.unit ? `${a.value} ${a.unit}` : a.value);
+const attributesJson = (items: AttributeSet["items"]) => JSON.stringify(Object.fromEntries(items.map((a) => [a.key, attributeValue(a)])));
 
 /**
  * Writes sync chunks to Postgres: one transaction per chunk holding the bulk upsert (UNNEST of
@@ -86,19 +87,19 @@ export class SyncWriter {
     const rows = live(changes).map((x) => x.row);
     if (rows.length > 0) {
       await c.query(
-        `INSERT INTO articles (tenant_id, article_id, rowversion, article_number, name, description, brand, ean, manufacturer_number, category_ids, updated_at, deleted_at)
-         SELECT $1, a.id, a.rv, a.num, a.name, a.descr, a.brand, a.ean, a.mpn, ARRAY(SELECT json_array_elements_text(a.cats::json)), a.changed, NULL
-         FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])
-           AS a(id, rv, num, name, descr, brand, ean, mpn, cats, changed)
+        `INSERT INTO articles (tenant_id, article_id, rowversion, article_number, name, description, brand, ean, manufacturer_number, category_ids, attributes, updated_at, deleted_at)
+         SELECT $1, a.id, a.rv, a.num, a.name, a.descr, a.brand, a.ean, a.mpn, ARRAY(SELECT json_array_elements_text(a.cats::json)), a.attrs::jsonb, a.changed, NULL
+         FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::text[])
+           AS a(id, rv, num, name, descr, brand, ean, mpn, cats, changed, attrs)
          ON CONFLICT (tenant_id, article_id) DO UPDATE SET
            rowversion = excluded.rowversion, article_number = excluded.article_number, name = excluded.name, description = excluded.description,
            brand = excluded.brand, ean = excluded.ean, manufacturer_number = excluded.manufacturer_number, category_ids = excluded.category_ids,
-           updated_at = excluded.updated_at, deleted_at = NULL
-         WHERE articles.rowversion < excluded.rowversion OR articles.deleted_at IS NOT NULL`,
+           attributes = excluded.attributes, updated_at = excluded.updated_at, deleted_at = NULL
+         WHERE articles.rowversion < excluded.rowversion OR articles.deleted_at IS NOT NULL OR articles.attributes IS DISTINCT FROM excluded.attributes`,
         [
           this.tenantId, rows.map((r) => r.articleId), rows.map((r) => r.rowversion), rows.map((r) => r.articleNumber), rows.map((r) => r.name),
           rows.map((r) => r.description), rows.map((r) => r.brand), rows.map((r) => r.ean), rows.map((r) => r.manufacturerNumber),
-          rows.map((r) => JSON.stringify(r.categoryIds)), rows.map((r) => r.changedAt),
+          rows.map((r) => JSON.stringify(r.categoryIds)), rows.map((r) => r.changedAt), rows.map((r) => attributesJson(r.attributes)),
         ],
       );
       if (this.mode === "full") {
@@ -125,7 +126,7 @@ export class SyncWriter {
     const values: string[] = [];
     for (const ch of changes) {
       ids.push(ch.key);
-      values.push(ch.deleted ? "{}" : JSON.stringify(Object.fromEntries(ch.row.items.map((a) => [a.key, attributeValue(a)]))));
+      values.push(ch.deleted ? "{}" : attributesJson(ch.row.items));
     }
     await c.query(
       `UPDATE articles a SET attributes = x.attrs::jsonb, updated_at = now()
@@ -176,6 +177,17 @@ export class SyncWriter {
     }
     const deleted = gone(changes);
     if (deleted.length > 0) await c.query(`UPDATE categories SET deleted_at = now() WHERE tenant_id = $1 AND category_id = ANY($2::text[])`, [this.tenantId, deleted]);
+  }
+
+  /** Moves an entity's checkpoint without rows (its data came inline with another stage). */
+  async advanceCheckpoint(entity: SyncEntity, rowversion: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO sync_checkpoints (tenant_id, entity, rowversion, run_id, newest_change_at, updated_at)
+       SELECT $1, $2::text, $3, $4, (SELECT newest_change_at FROM sync_checkpoints WHERE tenant_id = $1 AND entity = 'articles'), now()
+       ON CONFLICT (tenant_id, entity) DO UPDATE SET rowversion = GREATEST(sync_checkpoints.rowversion, excluded.rowversion), run_id = excluded.run_id,
+         newest_change_at = GREATEST(sync_checkpoints.newest_change_at, excluded.newest_change_at), updated_at = now()`,
+      [this.tenantId, entity, rowversion, this.runId],
+    );
   }
 
   /**

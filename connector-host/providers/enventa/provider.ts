@@ -26,7 +26,7 @@ export const ENVENTA_INFO: ProviderInfo = {
   kinds: ["erp", "crm", "pim"],
   capabilities: [
     "erp.prices", "erp.stock", "erp.customer", "erp.order.get", "erp.orders.list", "erp.order.create",
-    "crm.contact", "pim.article", "pim.articles.query", "pim.categories", "pim.changes",
+    "crm.contact", "pim.article", "pim.articles.query", "pim.categories", "pim.changes", "pim.horizon",
   ],
 };
 
@@ -219,12 +219,12 @@ export class EnventaProvider implements Provider {
   }
 
   /** Change batches, each fetched as one background actor task so live calls interleave. */
-  async *streamChanges(ctx: TenantContext, entity: SyncEntity, afterRowversion: number, batchSize: number, until?: number) {
+  async *streamChanges(ctx: TenantContext, entity: SyncEntity, afterRowversion: number, batchSize: number, until?: number, withAttributes = false) {
     let after = afterRowversion;
     const bg: TenantContext = { ...ctx, priority: "background" };
     for (;;) {
       if (ctx.signal?.aborted) throw ctx.signal.reason;
-      const batch = await this.exec(bg, (s) => s.changes(entity, after, batchSize, until));
+      const batch = await this.exec(bg, (s) => s.changes(entity, after, batchSize, until, withAttributes));
       if (batch.length === 0) return;
       yield batch;
       after = batch[batch.length - 1]!.rowversion;

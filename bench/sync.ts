@@ -1,0 +1,140 @@
+// `npm run bench -- sync [--articles 1500000] [--changes 10000]`
+// Full sync of the simulated catalog through the real path (simulator -> connector -> tunnel ->
+// TenantSession -> Postgres) against the raw floor in the same run (COPY of the same rows into
+// tables of the same shape, then building the same indexes); an incremental run of changed
+// articles; and live price latency while the full run is going vs idle.
+import { once } from "node:events";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { mutate } from "../connector-host/simulator/mutate.ts";
+import type { ErpDatabase } from "../connector-host/simulator/store.ts";
+import type { ChildSet, ErpAttribute, ErpCrossRef, ErpMedia } from "../connector-host/simulator/types.ts";
+import { benchStack, benchTenant } from "./lib/live-stack.ts";
+import { type Summary, summarize } from "./lib/stats.ts";
+
+const { values } = parseArgs({ options: { articles: { type: "string", default: "1500000" }, changes: { type: "string", default: "10000" }, batch: { type: "string", default: "2000" } } });
+const N = Number(values.articles);
+const CHANGES = Number(values.changes);
+
+const esc = (v: string | null) => (v === null ? "\\N" : v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r"));
+const pgArray = (xs: string[]) => `{${xs.map((x) => `"${x.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`).join(",")}}`;
+
+/** Streams rows into COPY with backpressure. */
+async function copy(client: pg.Client, sql: string, rows: Iterable<string>): Promise<number> {
+  const stream = client.query(copyFrom(sql));
+  let n = 0;
+  let buf = "";
+  for (const line of rows) {
+    buf += line;
+    n++;
+    if (buf.length > 1 << 20) {
+      if (!stream.write(buf)) await once(stream, "drain");
+      buf = "";
+    }
+  }
+  stream.end(buf);
+  await once(stream, "finish");
+  return n;
+}
+
+/** The floor: the same rows COPYed into tables of the same shape, then the same indexes built. */
+async function floor(url: string, erp: ErpDatabase): Promise<{ seconds: number; copySeconds: number; indexSeconds: number; rows: number }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`DROP SCHEMA IF EXISTS floor CASCADE; CREATE SCHEMA floor`);
+    for (const t of ["articles", "media", "cross_references"]) await c.query(`CREATE TABLE floor.${t} (LIKE public.${t} INCLUDING DEFAULTS INCLUDING GENERATED)`);
+    const started = performance.now();
+    let rows = 0;
+    rows += await copy(c, `COPY floor.articles (tenant_id, article_id, rowversion, article_number, name, description, brand, ean, manufacturer_number, category_ids, attributes) FROM STDIN`, (function* () {
+      for (const a of erp.allArticles()) {
+        const attrs = ((erp.current("attributes", a.articleId) as ChildSet<ErpAttribute> | null)?.items ?? []).map((x) => [x.key, x.unit ? `${x.value} ${x.unit}` : x.value]);
+        yield [ "floor", a.articleId, String(a.rowversion), esc(a.articleNumber), esc(a.name), esc(a.description), esc(a.brand), esc(a.ean), esc(a.manufacturerNumber), esc(pgArray(a.categoryIds)), esc(JSON.stringify(Object.fromEntries(attrs)))].join("\t") + "\n";
+      }
+    })());
+    rows += await copy(c, `COPY floor.media (tenant_id, article_id, media_id, rowversion, kind, url, alt, position) FROM STDIN`, (function* () {
+      for (const a of erp.allArticles()) for (const m of (erp.current("media", a.articleId) as ChildSet<ErpMedia> | null)?.items ?? []) yield ["floor", a.articleId, esc(m.mediaId), String(a.rowversion), m.kind, esc(m.url), esc(m.alt), String(m.position)].join("\t") + "\n";
+    })());
+    rows += await copy(c, `COPY floor.cross_references (tenant_id, article_id, kind, target_article_id, rowversion, position) FROM STDIN`, (function* () {
+      for (const a of erp.allArticles()) {
+        const seen = new Set<string>();
+        for (const x of (erp.current("cross_references", a.articleId) as ChildSet<ErpCrossRef> | null)?.items ?? []) {
+          if (seen.has(`${x.kind}|${x.targetArticleId}`)) continue;
+          seen.add(`${x.kind}|${x.targetArticleId}`);
+          yield ["floor", a.articleId, x.kind, x.targetArticleId, String(a.rowversion), String(x.position)].join("\t") + "\n";
+        }
+      }
+    })());
+    const copied = performance.now();
+    const idx = await c.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('articles', 'media', 'cross_references')`);
+    for (const r of idx.rows as { indexname: string; indexdef: string }[]) {
+      await c.query(r.indexdef.replace(`INDEX ${r.indexname} ON public.`, `INDEX floor_${r.indexname} ON floor.`));
+    }
+    const done = performance.now();
+    return { seconds: (done - started) / 1000, copySeconds: (copied - started) / 1000, indexSeconds: (done - copied) / 1000, rows };
+  } finally {
+    await c.end();
+  }
+}
+
+const env = await benchStack("sync");
+try {
+  const { stack } = env;
+  const tenant = await benchTenant(stack, env.dir, "bench-sync", { erpProvider: { syncBatchSize: Number(values.batch) }, cache: { pricesTtlSeconds: 30 } }, N);
+  const token = await tenant.customerToken("K10001");
+  const admin = async (path: string, body?: unknown) => (await (await fetch(`${stack.baseUrl}/v1/admin${path}`, { method: body === undefined ? "GET" : "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(body !== undefined && { body: JSON.stringify(body) }) })).json()) as Record<string, unknown>;
+  let item = 0;
+  const price = async () => {
+    item++;
+    const t0 = performance.now();
+    const res = await fetch(`${stack.baseUrl}/v1/prices`, { method: "POST", headers: { authorization: `Bearer ${tenant.apiKey}`, "x-customer-token": token, "content-type": "application/json" }, body: JSON.stringify({ items: [{ articleId: String(1_000_001 + (item % N)), quantity: 1 + Math.floor(item / N) }] }) });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`price ${res.status}`);
+    return performance.now() - t0;
+  };
+
+  const idle: number[] = [];
+  for (let i = 0; i < 300; i++) idle.push(await price());
+
+  async function run(mode: "full" | "incremental") {
+    const started = performance.now();
+    const { runId } = (await admin("/tenants/bench-sync/sync", { mode })) as { runId: string };
+    let during: number[] = [];
+    let finished = false;
+    const prober = (async () => {
+      while (!finished) during.push(await price());
+    })();
+    let run: Record<string, unknown> | undefined;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 500));
+      run = ((await admin("/tenants/bench-sync/sync")).runs as Record<string, unknown>[]).find((r) => r.runId === runId);
+      if (run?.status === "failed") throw new Error(`sync failed: ${JSON.stringify(run.errors)}`);
+      if (run?.status === "succeeded") break;
+    }
+    finished = true;
+    await prober;
+    const seconds = (Date.parse(String(run.finishedAt)) - Date.parse(String(run.startedAt))) / 1000;
+    if (during.length < 20) during = during.concat(idle.slice(0, 0));
+    return { seconds, wallSeconds: (performance.now() - started) / 1000, rows: Number(run.rowsDone), during: summarize(during) };
+  }
+
+  const full = await run("full");
+  const fl = await floor(env.pg.url, tenant.erp);
+  mutate(tenant.erp, { change: CHANGES, seed: 7 });
+  const incremental = await run("incremental");
+  const idleS: Summary = summarize(idle);
+
+  console.log(`\nsync: ${N.toLocaleString("en")} articles (${(N * 20).toLocaleString("en")} attributes), system Postgres`);
+  console.log(`${"scenario".padEnd(52)} ${"seconds".padStart(9)} ${"rows".padStart(12)} ${"rows/s".padStart(10)} ${"x floor".padStart(8)}`);
+  const line = (name: string, s: number, rows: number, ratio?: number) => console.log(`${name.padEnd(52)} ${s.toFixed(1).padStart(9)} ${rows.toLocaleString("en").padStart(12)} ${Math.round(rows / s).toLocaleString("en").padStart(10)} ${(ratio === undefined ? "floor" : ratio.toFixed(2) + "x").padStart(8)}`);
+  line(`floor: COPY (${fl.copySeconds.toFixed(1)} s) + same indexes (${fl.indexSeconds.toFixed(1)} s)`, fl.seconds, fl.rows);
+  line("full run: simulator -> connector -> edge -> Postgres", full.seconds, full.rows, full.seconds / fl.seconds);
+  line(`incremental: ${CHANGES.toLocaleString("en")} changed articles`, incremental.seconds, incremental.rows);
+  console.log(`\nlive price while idle:      p50 ${idleS.p50.toFixed(1)} ms  p95 ${idleS.p95.toFixed(1)} ms  p99 ${idleS.p99.toFixed(1)} ms`);
+  console.log(`live price during full run: p50 ${full.during.p50.toFixed(1)} ms  p95 ${full.during.p95.toFixed(1)} ms  p99 ${full.during.p99.toFixed(1)} ms  (p99 ratio ${(full.during.p99 / idleS.p99).toFixed(2)}x, goal < 2x)`);
+  console.log(JSON.stringify({ bench: "sync", articles: N, floor: fl, full, incremental, idle: idleS, ratios: { fullVsFloor: full.seconds / fl.seconds, liveP99DuringVsIdle: full.during.p99 / idleS.p99 } }));
+  await tenant.connector.stop();
+} finally {
+  await env.stop();
+}

@@ -82,6 +82,7 @@ export interface PimProvider {
   streamChanges(ctx: TenantContext, entity: SyncEntity, afterRowversion: number, batchSize: number, until?: number, withAttributes?: boolean): AsyncIterable<Change<unknown>[]>;
   /** The ERP's current change horizon: every change so far has a rowversion at or below it. */
   changeHorizon(ctx: TenantContext): Promise<number>;
+  articleCount(ctx: TenantContext): Promise<number>;
 }
 
 export type ProviderKind = "erp" | "crm" | "pim";

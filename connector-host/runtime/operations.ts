@@ -64,7 +64,7 @@ export const OPERATIONS = {
   ),
   "crm.contact": unary(z.object({ customerId }).strict(), true, (p, ctx, x) => need(p, "getContact")(ctx, x.customerId)),
   "pim.article": unary(z.object({ articleId: id }).strict(), true, (p, ctx, x) => need(p, "getProductDetails")(ctx, x.articleId)),
-  "pim.horizon": unary(z.object({}).strict().prefault({}), true, async (p, ctx) => ({ horizon: await need(p, "changeHorizon")(ctx) })),
+  "pim.horizon": unary(z.object({}).strict().prefault({}), true, async (p, ctx) => ({ horizon: await need(p, "changeHorizon")(ctx), articles: await need(p, "articleCount")(ctx) })),
   "pim.categories": unary(z.object({}).strict().prefault({}), true, (p, ctx) => need(p, "getCategories")(ctx)),
   "pim.articles.query": stream(queryDescriptorSchema, (p, ctx, d) => need(p, "streamCatalog")(ctx, d)),
   "pim.changes": stream(

@@ -141,6 +141,10 @@ export class EnventaSession {
     return this.call(`changes:${entity}`, () => this.erp.changes(entity, after, limit, until, withAttributes), (out) => out.length);
   }
 
+  articleCount(): Promise<number> {
+    return this.call("articleCount", () => this.erp.liveArticleCount());
+  }
+
   /** The database's current rowversion: every change so far is at or below it. */
   horizon(): Promise<number> {
     return this.call("horizon", () => this.erp.currentRowversion());

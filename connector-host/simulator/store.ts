@@ -333,6 +333,19 @@ export class ErpDatabase {
     return { prepare: (sql: string) => this.stmt(sql) };
   }
 
+  /** Live articles right now, without generating them (base + fixture + added - deleted). */
+  liveArticleCount(): number {
+    this.refresh();
+    let n = this.config.articles + this.fixture.length;
+    for (const r of this.stmt(`SELECT article_id, deleted FROM article_overlay`).all() as { article_id: string; deleted: number }[]) {
+      const i = indexOfArticleId(r.article_id);
+      const isBase = this.fixtureById.has(r.article_id) || (i !== undefined && i <= this.config.articles);
+      if (isBase && r.deleted) n--;
+      if (!isBase && !r.deleted) n++;
+    }
+    return n;
+  }
+
   /** The newest rowversion the database has handed out (where an event watcher starts). */
   currentRowversion(): number {
     return Number(this.meta("rowversion"));

@@ -192,12 +192,15 @@ export class SyncRunner {
   private async fixHorizon(writer: SyncWriter, cursor: SyncCursor, config: TenantConfig): Promise<void> {
     const out = (await this.dispatcher.submit({
       operation: "pim.horizon", businessUnit: config.erpProvider.businessUnits[0]!, payload: () => ({}), safe: true, priority: "background", deadlineMs: 30_000, requestId: writer.runId,
-    })) as { horizon: number };
+    })) as { horizon: number; articles?: number };
     if (!Number.isSafeInteger(out?.horizon) || out.horizon < 0) throw new Error("connector returned no valid change horizon");
     cursor.horizon = out.horizon;
+    // A full run's size is known up front (articles, then their media and cross-reference
+    // sets): an upper bound that makes rate and ETA meaningful. Incremental sizes are not.
+    const total = writer.mode === "full" && Number.isSafeInteger(out.articles) ? out.articles! * 3 : null;
     const { pool } = openDatabase(this.env);
     try {
-      await pool.query(`UPDATE sync_runs SET cursor = $3, updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [writer.tenantId, writer.runId, JSON.stringify(cursor)]);
+      await pool.query(`UPDATE sync_runs SET cursor = $3, rows_total = COALESCE($4, rows_total), updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [writer.tenantId, writer.runId, JSON.stringify(cursor), total]);
     } finally {
       await pool.end();
     }

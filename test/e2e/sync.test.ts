@@ -32,6 +32,7 @@ describe("master-data sync (real Postgres, connector and simulator)", () => {
 
     const full = await runSync(t.tenantId, "full");
     expect(full.run.rowsDone).toBeGreaterThanOrEqual(ARTICLES * 2);
+    expect((full.run as unknown as { rowsTotal: number }).rowsTotal).toBe(ARTICLES * 3);
     expect(await pgDigest(url, t.tenantId)).toEqual(erpDigest(t.erp));
 
     const changes = mutate(t.erp, { change: 1000, add: 100, delete: 50, seed: 11 });

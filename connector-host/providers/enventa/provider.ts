@@ -237,6 +237,11 @@ export class EnventaProvider implements Provider {
     return this.exec({ ...ctx, priority: "background" }, (s) => s.horizon());
   }
 
+  /** How many live articles the ERP has (for a full run's progress and ETA). */
+  articleCount(ctx: TenantContext): Promise<number> {
+    return this.exec({ ...ctx, priority: "background" }, (s) => s.articleCount());
+  }
+
   metrics(): Record<string, number> {
     const m: Record<string, number> = { queueDepth: 0, sessions: 0, calls: 0, errors: 0, busyRejections: 0, logins: 0 };
     for (const [bu, u] of this.units) {

@@ -72,6 +72,7 @@ const connector = await startDemoConnector({ baseUrl: stack.baseUrl, tenantId: t
 stopHooks.push(() => connector.stop());
 await waitForConnector(connector);
 log(`connector '${tenant.connectorId}' online (health on 127.0.0.1:${connector.healthPort})`);
+await firstSync(stack.baseUrl, stack.adminToken, tenant.id, erp.created);
 
 console.log(`
 B2X edge gateway — local stack ready in ${((performance.now() - t0) / 1000).toFixed(1)} s
@@ -97,4 +98,29 @@ B2X edge gateway — local stack ready in ${((performance.now() - t0) / 1000).to
 
 async function waitForConnector(c: RunningConnector): Promise<void> {
   await waitFor("the demo connector to come online", async () => c.client.status.state === "open", 30_000);
+}
+
+/** A full sync when the ERP is new (an incremental one otherwise), so the catalog answers at once. */
+async function firstSync(baseUrl: string, adminToken: string, tenantId: string, full: boolean): Promise<void> {
+  const headers = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
+  const mode = full ? "full" : "incremental";
+  const started = await fetch(`${baseUrl}/v1/admin/tenants/${tenantId}/sync`, { method: "POST", headers, body: JSON.stringify({ mode }) });
+  const { runId } = (await started.json()) as { runId: string };
+  log(`sync: ${mode} run ${runId} started`);
+  let last = "";
+  await waitFor(
+    `sync run ${runId}`,
+    async () => {
+      const body = (await (await fetch(`${baseUrl}/v1/admin/tenants/${tenantId}/sync`, { headers })).json()) as { runs: { runId: string; status: string; stage: string; rowsDone: number; errors: { message: string }[] }[] };
+      const run = body.runs.find((r) => r.runId === runId);
+      if (!run) return false;
+      if (run.status === "failed") throw new Error(`sync failed: ${run.errors.at(-1)?.message}`);
+      const line = `${run.stage} ${run.rowsDone} rows`;
+      if (line !== last && run.status === "running") log(`sync: ${line}`);
+      last = line;
+      return run.status === "succeeded";
+    },
+    30 * 60_000,
+  );
+  log(`sync: ${mode} run ${runId} done`);
 }

@@ -19,6 +19,12 @@ const searchDocument: SQL = sql`
   || setweight(jsonb_to_tsvector('german'::regconfig, attributes, '["string", "numeric"]'), 'C')
   || setweight(to_tsvector('german'::regconfig, coalesce(description, '')), 'D')`;
 
+/**
+ * Lower-case name with umlauts and ß spelled out (ä -> ae, ß -> ss): what substring (compound
+ * parts) and trigram (typo) matching compare against; queries are normalized the same way.
+ */
+export const NORMALIZE_SQL = (col: string) => `replace(replace(replace(replace(lower(${col}), 'ä', 'ae'), 'ö', 'oe'), 'ü', 'ue'), 'ß', 'ss')`;
+
 export const articles = pgTable(
   "articles",
   {
@@ -36,6 +42,7 @@ export const articles = pgTable(
     categoryIds: text("category_ids").array().notNull().default(sql`'{}'::text[]`),
     attributes: jsonb("attributes").$type<ArticleAttributes>().notNull().default(sql`'{}'::jsonb`),
     search: tsvector("search").generatedAlwaysAs(searchDocument),
+    nameNorm: text("name_norm").generatedAlwaysAs(sql.raw(NORMALIZE_SQL("name"))),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     /** Set by deletion reconciliation; deleted rows are kept briefly so deltas can be audited. */
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
@@ -51,6 +58,10 @@ export const articles = pgTable(
     index("articles_search_idx").using("gin", t.tenantId, t.search),
     index("articles_categories_idx").using("gin", t.tenantId, t.categoryIds),
     index("articles_attributes_idx").using("gin", t.tenantId, sql`${t.attributes} jsonb_path_ops`),
+    // Substrings (parts of compound words) and similarity (typos) over the normalized name.
+    index("articles_name_trgm_idx").using("gin", t.tenantId, sql`${t.nameNorm} gin_trgm_ops`),
+    // Article-number prefixes ("SW-M8"), case-insensitive.
+    index("articles_number_prefix_idx").on(t.tenantId, sql`lower(${t.articleNumber}) text_pattern_ops`),
   ],
 );
 

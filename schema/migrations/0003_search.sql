@@ -1,0 +1,3 @@
+ALTER TABLE "articles" ADD COLUMN "name_norm" text GENERATED ALWAYS AS (replace(replace(replace(replace(lower(name), 'ä', 'ae'), 'ö', 'oe'), 'ü', 'ue'), 'ß', 'ss')) STORED;--> statement-breakpoint
+CREATE INDEX "articles_name_trgm_idx" ON "articles" USING gin ("tenant_id","name_norm" gin_trgm_ops);--> statement-breakpoint
+CREATE INDEX "articles_number_prefix_idx" ON "articles" USING btree ("tenant_id",lower("article_number") text_pattern_ops);

@@ -1,1 +1,5 @@
 /// <reference types="@cloudflare/vitest-plugin/types" />
+declare module "*.ndjson?raw" {
+  const text: string;
+  export default text;
+}

@@ -2,9 +2,10 @@ import { and, asc, eq, gt, isNull } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { articles } from "../../schema/index.ts";
-import { notFound } from "../errors.ts";
+import { badRequest, notFound } from "../errors.ts";
 import { live, tenantSession } from "../lib/live.ts";
-import { pathParams, queryParams } from "../lib/validate.ts";
+import { jsonBody, parseWith, pathParams, queryParams } from "../lib/validate.ts";
+import { search, searchRequestSchema } from "../search/query.ts";
 import { verifyCustomer } from "../middleware/customer-auth.ts";
 import type { AppEnv } from "../types.ts";
 
@@ -41,8 +42,47 @@ const articleColumns = {
   updatedAt: articles.updatedAt,
 };
 
+/** GET form of a search: `filter` is a JSON filter tree, `facets` a comma-separated list. */
+const searchQuery = z
+  .object({
+    q: z.string().max(10_000).optional(),
+    filter: z.string().max(20_000).optional(),
+    facets: z.string().max(1_000).optional(),
+    sort: z.string().optional(),
+    limit: z.string().optional(),
+    cursor: z.string().optional(),
+  })
+  .strict();
+
+function fromQueryString(raw: z.output<typeof searchQuery>): unknown {
+  let filter: unknown;
+  if (raw.filter !== undefined) {
+    try {
+      filter = JSON.parse(raw.filter);
+    } catch {
+      throw badRequest("Invalid query parameters", [{ path: "filter", message: "not valid JSON" }]);
+    }
+  }
+  return {
+    ...(raw.q !== undefined && { q: raw.q }),
+    ...(filter !== undefined && { filter }),
+    ...(raw.facets && { facets: raw.facets.split(",").filter(Boolean) }),
+    ...(raw.sort && { sort: raw.sort }),
+    ...(raw.limit !== undefined && { limit: Number(raw.limit) }),
+    ...(raw.cursor && { cursor: raw.cursor }),
+  };
+}
+
 /** Synced master data, served from Postgres only; every query is scoped by the key's tenant. */
 export const catalogRoutes = new Hono<AppEnv>()
+  .get("/search", async (c) => {
+    const req = parseWith(searchRequestSchema, fromQueryString(queryParams(c, searchQuery)), "query parameters");
+    return c.json(await search(c.var.db(), c.var.tenant.tenantId, req));
+  })
+  .post("/query", async (c) => {
+    const req = await jsonBody(c, searchRequestSchema);
+    return c.json(await search(c.var.db(), c.var.tenant.tenantId, req));
+  })
   .get("/articles", async (c) => {
     const { limit, cursor } = queryParams(c, listQuery);
     const { tenantId } = c.var.tenant;

@@ -1,0 +1,197 @@
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { articles } from "../../schema/index.ts";
+import type { FilterNode } from "../../schema/query-descriptor.ts";
+import { openDatabase } from "../../workers/db/client.ts";
+import { evaluateSearchFilter, type SearchRow } from "../../workers/search/reference.ts";
+import fixtureText from "../fixtures/relevance.ndjson?raw";
+import { call, createTenantWithKey, type ErrorEnvelope } from "./helpers.ts";
+
+interface FixtureLine {
+  articleId: string;
+  name: string;
+  description: string;
+  brand: string | null;
+  ean: string | null;
+  categoryIds: string[];
+  attributes: Record<string, string>;
+  articleNumber?: string;
+  manufacturerNumber?: string;
+}
+const fixture: FixtureLine[] = fixtureText.trim().split("\n").map((l) => JSON.parse(l) as FixtureLine);
+const rowOf = (f: FixtureLine): SearchRow => ({ name: f.name, description: f.description, brand: f.brand, ean: f.ean, articleNumber: f.articleNumber ?? f.articleId, manufacturerNumber: f.manufacturerNumber ?? null, categoryIds: f.categoryIds, attributes: f.attributes });
+
+interface SearchBody {
+  total: number;
+  items: { articleId: string; score: number }[];
+  facets: Record<string, { value: string; count: number }[]>;
+  nextCursor: string | null;
+  fuzzy: boolean;
+}
+
+let a: { tenantId: string; key: string };
+let b: { tenantId: string; key: string };
+const handle = openDatabase(env);
+const query = async (key: string, body: unknown) => call("/v1/catalog/query", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+const searchA = async (params: Record<string, string>) => {
+  const res = await call(`/v1/catalog/search?${new URLSearchParams(params)}`, { headers: { authorization: `Bearer ${a.key}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as SearchBody;
+};
+const ids = (body: SearchBody) => body.items.map((i) => i.articleId);
+
+beforeAll(async () => {
+  a = await createTenantWithKey();
+  b = await createTenantWithKey();
+  const rows = (tenantId: string, prefix: string) =>
+    fixture.map((f, i) => ({
+      tenantId, articleId: `${prefix}${f.articleId}`, rowversion: BigInt(i + 1), articleNumber: f.articleNumber ?? f.articleId, name: f.name, description: f.description,
+      brand: f.brand, ean: f.ean, manufacturerNumber: f.manufacturerNumber ?? null, categoryIds: f.categoryIds, attributes: f.attributes,
+    }));
+  await handle.db.insert(articles).values(rows(a.tenantId, ""));
+  await handle.db.insert(articles).values(rows(b.tenantId, "B-"));
+});
+afterAll(() => handle.pool.end());
+
+describe("German relevance (fixture of 200 articles)", () => {
+  const cases: { name: string; q: string; first?: string; contains?: string[]; before?: [string, string][]; fuzzy?: boolean }[] = [
+    { name: "stemming: plural finds singular", q: "Schrauben", contains: ["R-SCHRAUBE", "R-EDELSTAHLSCHRAUBE"] },
+    { name: "compound part, ranked below a whole-word match", q: "edelstahl", contains: ["R-EDELSTAHLSCHRAUBE"], before: [["R-EDELSTAHL-STAB", "R-EDELSTAHLSCHRAUBE"]] },
+    { name: "exact article number first", q: "SW-M8X40-A2", first: "R-SW-M8X40", before: [["R-SW-M8X40", "R-SW-MENTION"]] },
+    { name: "exact EAN first", q: "4006209000017", first: "R-SCHRAUBE" },
+    { name: "exact manufacturer number first", q: "WR-0057-0840", first: "R-SCHRAUBE" },
+    { name: "article-number prefix", q: "SW-M8", contains: ["R-SW-M8X40", "R-SW-M8X30"] },
+    { name: "typo tolerance", q: "shraube", contains: ["R-SCHRAUBE"], fuzzy: true },
+    { name: "inflection: Muttern finds Mutter", q: "Muttern", contains: ["R-MUTTER"] },
+    { name: "ß and ss: Masse finds Maßen", q: "Masse", contains: ["R-MASSE"] },
+    { name: "ß and ss: Fussplatte finds Fußplatte", q: "Fussplatte", contains: ["R-FUSS"] },
+    { name: "umlaut transliterated: Mueller finds Müller", q: "Mueller", contains: ["R-MUELLER"] },
+    { name: "weighting: name > brand > attribute > description", q: "Bosch", before: [["R-BOSCH-NAME", "R-BOSCH-BRAND"], ["R-BOSCH-BRAND", "R-BOSCH-ATTR"], ["R-BOSCH-ATTR", "R-BOSCH-DESC"]] },
+    { name: "equal scores break ties by article id", q: "Kabelbinder schwarz", before: [["R-TIE-A", "R-TIE-B"]] },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const body = await searchA({ q: c.q, limit: "1000" });
+      const got = ids(body);
+      if (c.first) expect(got[0]).toBe(c.first);
+      for (const id of c.contains ?? []) expect(got).toContain(id);
+      for (const [x, y] of c.before ?? []) {
+        expect(got).toContain(x);
+        expect(got).toContain(y);
+        expect(got.indexOf(x)).toBeLessThan(got.indexOf(y));
+      }
+      expect(body.fuzzy).toBe(c.fuzzy ?? false);
+    });
+  }
+
+  it("ranks the same way every time", async () => {
+    const first = ids(await searchA({ q: "Sechskantschraube M8", limit: "100" }));
+    for (let i = 0; i < 3; i++) expect(ids(await searchA({ q: "Sechskantschraube M8", limit: "100" }))).toEqual(first);
+  });
+});
+
+describe("facets, filters and pagination", () => {
+  it("counts facets over the whole match, equal to a reference GROUP BY", async () => {
+    const filter: FilterNode = { field: "categoryId", op: "LIKE", value: "K1-%" };
+    const body = (await (await query(a.key, { filter, facets: ["brand", "category", "attr:Material"], limit: 5 })).json()) as SearchBody;
+    const matched = fixture.filter((f) => evaluateSearchFilter(filter, rowOf(f)));
+    expect(body.total).toBe(matched.length);
+    const ref = (values: (string | null | undefined)[]) => {
+      const m = new Map<string, number>();
+      for (const v of values) if (v) m.set(v, (m.get(v) ?? 0) + 1);
+      return [...m].map(([value, count]) => ({ value, count })).sort((x, y) => y.count - x.count || (x.value < y.value ? -1 : 1));
+    };
+    expect(body.facets.brand).toEqual(ref(matched.map((f) => f.brand)).slice(0, 50));
+    expect(body.facets.category).toEqual(ref(matched.flatMap((f) => f.categoryIds)).slice(0, 50));
+    expect(body.facets["attr:Material"]).toEqual(ref(matched.map((f) => f.attributes.Material)).slice(0, 50));
+  });
+
+  it("combines text and filters", async () => {
+    const body = (await (await query(a.key, { q: "Sechskantschraube", filter: { field: "attr:Gewinde", op: "EQ", value: "M8" }, limit: 100 })).json()) as SearchBody;
+    expect(ids(body)).toContain("R-SW-M8X40");
+    for (const id of ids(body)) expect(fixture.find((f) => f.articleId === id)!.attributes.Gewinde).toBe("M8");
+  });
+
+  for (const sort of ["relevance", "name", "articleNumber"] as const) {
+    it(`returns every match exactly once across pages (sort ${sort})`, async () => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let total = 0;
+      do {
+        const body = (await (await query(a.key, { q: "schraube", sort, limit: 7, ...(cursor && { cursor }) })).json()) as SearchBody;
+        total = body.total;
+        seen.push(...ids(body));
+        cursor = body.nextCursor;
+      } while (cursor);
+      expect(seen.length).toBe(total);
+      expect(new Set(seen).size).toBe(total);
+      expect(total).toBeGreaterThan(10);
+    });
+  }
+});
+
+// ---- descriptor compiler vs the reference evaluator -----------------------------------------
+
+const brands = [...new Set(fixture.map((f) => f.brand).filter(Boolean))] as string[];
+const leaf: fc.Arbitrary<FilterNode> = fc.oneof(
+  fc.record({ field: fc.constant("brand" as const), op: fc.constantFrom("EQ" as const, "NE" as const, "GT" as const, "LTE" as const), value: fc.constantFrom(...brands.slice(0, 8), "M") }),
+  fc.record({ field: fc.constant("name" as const), op: fc.constant("LIKE" as const), value: fc.constantFrom("%schraube%", "Sechskant%", "%A2", "%_8%") }),
+  fc.record({ field: fc.constant("categoryId" as const), op: fc.constantFrom("EQ" as const, "NE" as const, "LIKE" as const), value: fc.constantFrom("K1-01-2", "K3-21-1", "K1-%") }),
+  fc.record({ field: fc.constant("attr:Länge" as const), op: fc.constantFrom("GT" as const, "LT" as const, "EQ" as const, "GTE" as const), value: fc.constantFrom(30, 40, "40 mm", 100) }),
+  fc.record({ field: fc.constant("attr:Material" as const), op: fc.constant("EXISTS" as const) }),
+  fc.record({ field: fc.constant("ean" as const), op: fc.constant("IN" as const), values: fc.subarray(fixture.slice(0, 30).map((f) => f.ean!), { minLength: 1, maxLength: 5 }) }),
+  fc.record({ field: fc.constant("articleNumber" as const), op: fc.constantFrom("GTE" as const, "LT" as const), value: fc.constantFrom("SW", "K", "M") }),
+);
+const tree = fc.letrec<{ node: FilterNode }>((tie) => ({
+  node: fc.oneof({ depthSize: "small", withCrossShrink: true }, leaf, fc.record({ and: fc.array(tie("node"), { minLength: 1, maxLength: 3 }) }), fc.record({ or: fc.array(tie("node"), { minLength: 1, maxLength: 3 }) }), fc.record({ not: tie("node") })),
+})).node;
+
+describe("filter compiler", () => {
+  it("gives exactly the rows the reference evaluator gives (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(tree, async (filter) => {
+        const res = await query(a.key, { filter, limit: 1000 });
+        expect(res.status).toBe(200);
+        const got = ids((await res.json()) as SearchBody).sort();
+        const expected = fixture.filter((f) => evaluateSearchFilter(filter, rowOf(f))).map((f) => f.articleId).sort();
+        expect(got).toEqual(expected);
+      }),
+      { numRuns: 120, seed: 7 },
+    );
+  });
+
+  it("never returns another tenant's articles, whatever the filter", async () => {
+    for (const filter of [{ field: "name", op: "LIKE", value: "%" }, { or: [{ field: "brand", op: "NE", value: "x" }, { not: { field: "brand", op: "NE", value: "x" } }] }, { not: { field: "ean", op: "EQ", value: "nothing" } }]) {
+      const body = (await (await query(a.key, { filter, limit: 1000 })).json()) as SearchBody;
+      expect(body.items.some((i) => i.articleId.startsWith("B-"))).toBe(false);
+      expect(body.total).toBe(fixture.length);
+    }
+  });
+});
+
+describe("bad input on search", () => {
+  it("treats any query string as text, never as SQL or tsquery syntax", async () => {
+    for (const q of ["a & b | !c:*", "'; DROP TABLE articles; --", "\"unbalanced", "(((", "x".repeat(10_000), "\u0000\u0007ctl\u001b", "%_\\", "schraube:*  <->  mutter", "‮Ünïcödé ß"]) {
+      const res = await call(`/v1/catalog/search?${new URLSearchParams({ q })}`, { headers: { authorization: `Bearer ${a.key}` } });
+      expect(res.status, q.slice(0, 20)).toBe(200);
+    }
+    const count = (await searchA({ q: "" })).total;
+    expect(count).toBe(fixture.length);
+  });
+
+  it("names unknown filter fields and operators, and refuses a limit over 1,000", async () => {
+    const unknownField = await query(a.key, { filter: { field: "password", op: "EQ", value: "x" } });
+    expect(unknownField.status).toBe(400);
+    const unknownOp = await query(a.key, { filter: { field: "brand", op: "REGEX", value: "x" } });
+    expect(unknownOp.status).toBe(400);
+    expect(JSON.stringify(await unknownOp.json())).toContain("filter");
+    const notSearchable = (await (await query(a.key, { filter: { field: "listPrice", op: "GT", value: 1 } })).json()) as ErrorEnvelope;
+    expect(notSearchable.error.issues?.[0]?.message).toMatch(/listPrice/);
+    const limit = await call("/v1/catalog/search?limit=1001", { headers: { authorization: `Bearer ${a.key}` } });
+    expect(limit.status).toBe(400);
+    expect(((await limit.json()) as ErrorEnvelope).error.issues?.[0]?.path).toBe("limit");
+    const badJson = await call(`/v1/catalog/search?${new URLSearchParams({ filter: "{nope" })}`, { headers: { authorization: `Bearer ${a.key}` } });
+    expect(badJson.status).toBe(400);
+  });
+});

@@ -1,0 +1,66 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { FilterNode } from "../../schema/query-descriptor.ts";
+import { badRequest } from "../errors.ts";
+
+/**
+ * Compiles a filter tree (AND / OR / NOT over article fields and `attr:<key>`) to a SQL
+ * condition. Every value is a bind parameter; field names come from a fixed map, so nothing a
+ * client sends becomes SQL text. Comparisons never yield NULL (a missing value satisfies no
+ * comparison, and NOT of it is true), matching `evaluateSearchFilter`.
+ */
+const COLUMNS = {
+  name: sql`a.name`,
+  description: sql`a.description`,
+  brand: sql`a.brand`,
+  ean: sql`a.ean`,
+  articleNumber: sql`a.article_number`,
+  manufacturerNumber: sql`a.manufacturer_number`,
+} as const;
+const NUMERIC = /^-?\d+(\.\d+)?$/;
+export const MAX_FILTER_NODES = 200;
+
+type Comparison = Exclude<FilterNode, { and: unknown } | { or: unknown } | { not: unknown }>;
+const OPS: Record<string, string> = { EQ: "=", NE: "<>", GT: ">", GTE: ">=", LT: "<", LTE: "<=" };
+
+/** `v op operand` for one text value: numeric when both look numeric, else case-insensitive. */
+function compareText(v: SQL, op: string, operand: string | number): SQL {
+  const o = String(operand);
+  const sqlOp = sql.raw(OPS[op]!);
+  if (NUMERIC.test(o)) {
+    return sql`(CASE WHEN ${v} ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN (${v})::numeric ${sqlOp} ${o}::numeric ELSE lower(${v}) COLLATE "C" ${sqlOp} lower(${o}) COLLATE "C" END)`;
+  }
+  return sql`(lower(${v}) COLLATE "C" ${sqlOp} lower(${o}) COLLATE "C")`;
+}
+
+function valueTest(v: SQL, c: Comparison): SQL {
+  switch (c.op) {
+    case "LIKE":
+      return sql`(${v} ILIKE ${String(c.value)})`;
+    case "IN":
+      return sql`(${sql.join(c.values.map((x) => compareText(v, "EQ", x)), sql` OR `)})`;
+    case "EXISTS":
+      return sql`true`;
+    default:
+      return compareText(v, c.op, c.value);
+  }
+}
+
+function comparison(c: Comparison): SQL {
+  if (c.field.startsWith("attr:")) {
+    const key = c.field.slice(5);
+    return sql`EXISTS (SELECT 1 FROM jsonb_each_text(a.attributes) e WHERE e.key = ${key} AND ${valueTest(sql`e.value`, c)})`;
+  }
+  if (c.op === "EXISTS") throw badRequest("Invalid filter", [{ path: "filter", message: `EXISTS applies to attributes (attr:<key>), not '${c.field}'` }]);
+  if (c.field === "categoryId") return sql`EXISTS (SELECT 1 FROM unnest(a.category_ids) cat(v) WHERE ${valueTest(sql`cat.v`, c)})`;
+  const col = COLUMNS[c.field as keyof typeof COLUMNS];
+  if (!col) throw badRequest("Invalid filter", [{ path: "filter", message: `field '${c.field}' cannot be searched` }]);
+  return sql`COALESCE(${valueTest(col, c)}, false)`;
+}
+
+export function compileFilter(node: FilterNode, budget = { nodes: 0 }): SQL {
+  if (++budget.nodes > MAX_FILTER_NODES) throw badRequest("Invalid filter", [{ path: "filter", message: `more than ${MAX_FILTER_NODES} nodes` }]);
+  if ("and" in node) return sql`(${sql.join(node.and.map((n) => compileFilter(n, budget)), sql` AND `)})`;
+  if ("or" in node) return sql`(${sql.join(node.or.map((n) => compileFilter(n, budget)), sql` OR `)})`;
+  if ("not" in node) return sql`(NOT ${compileFilter(node.not, budget)})`;
+  return comparison(node);
+}

@@ -18,8 +18,8 @@ const REQS = Number(values.requests);
 const env = await benchStack("live");
 try {
   const { stack } = env;
-  const tenant = await benchTenant(stack, env.dir, "bench-live", { cache: { pricesTtlSeconds: 300 } }, N);
-  const plain = await benchTenant(stack, env.dir, "bench-nocoalesce", { live: { coalesce: false } }, N);
+  const tenant = await benchTenant(stack, env.dir, "bench-live", { cache: { pricesTtlSeconds: 300 }, rateLimit: { requestsPerMinute: 10_000_000 } }, N);
+  const plain = await benchTenant(stack, env.dir, "bench-nocoalesce", { live: { coalesce: false }, rateLimit: { requestsPerMinute: 10_000_000 } }, N);
   const token = await tenant.customerToken("K10001");
   const plainToken = await plain.customerToken("K10001");
   let counter = 0;

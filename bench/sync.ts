@@ -81,7 +81,7 @@ async function floor(url: string, erp: ErpDatabase): Promise<{ seconds: number; 
 const env = await benchStack("sync");
 try {
   const { stack } = env;
-  const tenant = await benchTenant(stack, env.dir, "bench-sync", { erpProvider: { syncBatchSize: Number(values.batch) }, cache: { pricesTtlSeconds: 30 } }, N);
+  const tenant = await benchTenant(stack, env.dir, "bench-sync", { erpProvider: { syncBatchSize: Number(values.batch) }, cache: { pricesTtlSeconds: 30 }, rateLimit: { requestsPerMinute: 10_000_000 } }, N);
   const token = await tenant.customerToken("K10001");
   const admin = async (path: string, body?: unknown) => (await (await fetch(`${stack.baseUrl}/v1/admin${path}`, { method: body === undefined ? "GET" : "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(body !== undefined && { body: JSON.stringify(body) }) })).json()) as Record<string, unknown>;
   let item = 0;

@@ -75,7 +75,7 @@ export const tenantConfigSchema = z
       .strict()
       .prefault({}),
     rateLimit: z
-      .object({ requestsPerMinute: z.int().min(1).max(1_000_000).default(6_000) })
+      .object({ requestsPerMinute: z.int().min(1).max(10_000_000).default(60_000) })
       .strict()
       .prefault({}),
   })

@@ -3,6 +3,7 @@ import { connectRoutes } from "./connect/live-service.ts";
 import { AppError, toErrorResponse } from "./errors.ts";
 import { bodyLimit } from "./middleware/body-limit.ts";
 import { database } from "./middleware/database.ts";
+import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { tenantAuth } from "./middleware/tenant-auth.ts";
 import { adminRoutes } from "./routes/admin/index.ts";
@@ -16,12 +17,12 @@ import type { AppEnv } from "./types.ts";
 
 /** Storefront areas; each needs a tenant API key (registered per prefix so unknown paths stay 404). */
 const storefront = new Hono<AppEnv>()
-  .use("/catalog/*", tenantAuth)
-  .use("/session", tenantAuth)
-  .use("/prices", tenantAuth)
-  .use("/stock", tenantAuth)
-  .use("/customers/*", tenantAuth)
-  .use("/orders/*", tenantAuth)
+  .use("/catalog/*", tenantAuth, rateLimit)
+  .use("/session", tenantAuth, rateLimit)
+  .use("/prices", tenantAuth, rateLimit)
+  .use("/stock", tenantAuth, rateLimit)
+  .use("/customers/*", tenantAuth, rateLimit)
+  .use("/orders/*", tenantAuth, rateLimit)
   .route("/catalog", catalogRoutes)
   .route("/session", sessionRoutes)
   .route("/", liveRoutes);

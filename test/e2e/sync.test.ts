@@ -25,7 +25,7 @@ async function runSync(tenantId: string, mode: "full" | "incremental", timeoutMs
 }
 
 describe("master-data sync (real Postgres, connector and simulator)", () => {
-  it("full run equals the ERP; incremental after changes equals it again; deletions disappear", async () => {
+  it("full run equals the ERP; incremental after changes equals it again; deletions disappear", { timeout: 300_000 }, async () => {
     const t = await liveTenant({ erpProvider: { syncBatchSize: 1000 } }, { articles: ARTICLES });
     await t.startConnector();
     const url = inject("stackDatabaseUrl");
@@ -34,6 +34,19 @@ describe("master-data sync (real Postgres, connector and simulator)", () => {
     expect(full.run.rowsDone).toBeGreaterThanOrEqual(ARTICLES * 2);
     expect((full.run as unknown as { rowsTotal: number }).rowsTotal).toBe(ARTICLES * 3);
     expect(await pgDigest(url, t.tenantId)).toEqual(erpDigest(t.erp));
+
+    // Details: attributes, media, cross-references and the category path, as in the ERP.
+    const withRefs = [...t.erp.allArticles()].find((a) => ((t.erp.current("cross_references", a.articleId) as { items: unknown[] } | null)?.items.length ?? 0) >= 2)!;
+    const details = (await t.get(`/v1/catalog/articles/${withRefs.articleId}`)).body;
+    const erpMedia = (t.erp.current("media", withRefs.articleId) as { items: { url: string }[] }).items.map((m) => m.url);
+    expect(details.media.map((m: { url: string }) => m.url)).toEqual(erpMedia);
+    const erpRefs = (t.erp.current("cross_references", withRefs.articleId) as { items: { targetArticleId: string }[] }).items.map((x) => x.targetArticleId).sort();
+    expect(details.crossReferences.map((x: { articleId: string }) => x.articleId).sort()).toEqual(erpRefs);
+    expect(details.crossReferences[0].name).toBe(t.erp.article(details.crossReferences[0].articleId)!.name);
+    const leaf = t.erp.categories().find((c) => c.categoryId === withRefs.categoryIds[0])!;
+    expect(details.categoryPaths[0].map((p: { categoryId: string }) => p.categoryId)).toEqual(leaf.path);
+    expect(details.categoryPaths[0].at(-1).name).toBe(leaf.name);
+    expect(Object.keys(details.attributes)).toHaveLength(20);
 
     const changes = mutate(t.erp, { change: 1000, add: 100, delete: 50, seed: 11 });
     await runSync(t.tenantId, "incremental");
@@ -51,7 +64,7 @@ describe("master-data sync (real Postgres, connector and simulator)", () => {
     expect(status.entities.articles.lagSeconds).toBeGreaterThanOrEqual(0);
   });
 
-  it("resumes a run after the connector is killed mid-run: complete, equal, nothing doubled", async () => {
+  it("resumes a run after the connector is killed mid-run: complete, equal, nothing doubled", { timeout: 300_000 }, async () => {
     const t = await liveTenant({ erpProvider: { syncBatchSize: 500 } }, { articles: ARTICLES });
     const first = await t.startConnector("werk-1");
     t.erp.setFaults({ perCallMs: 5 });
@@ -77,7 +90,7 @@ describe("master-data sync (real Postgres, connector and simulator)", () => {
   });
 
   // Killing the DO mid-transaction needs real Postgres sessions (PGlite shares one session).
-  it.skipIf(inject("postgresKind") !== "system")("resumes a run after the tenant session restarts mid-run", async () => {
+  it.skipIf(inject("postgresKind") !== "system")("resumes a run after the tenant session restarts mid-run", { timeout: 300_000 }, async () => {
     const t = await liveTenant({ erpProvider: { syncBatchSize: 500 } }, { articles: 10_000 });
     await t.startConnector();
     t.erp.setFaults({ perCallMs: 5 });

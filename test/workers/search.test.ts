@@ -195,3 +195,56 @@ describe("bad input on search", () => {
     expect(badJson.status).toBe(400);
   });
 });
+
+describe("search cache and OpenAPI", () => {
+  it("serves repeated searches from the cache until the catalog version moves", async () => {
+    const t = await createTenantWithKey();
+    const db = openDatabase(env);
+    try {
+      const insert = (id: string) => db.db.insert(articles).values({ tenantId: t.tenantId, articleId: id, rowversion: 1n, articleNumber: id, name: "Flügelmutter M10", attributes: {} });
+      await insert("C-1");
+      const ask = () => call(`/v1/catalog/search?q=${encodeURIComponent("Flügelmutter")}`, { headers: { authorization: `Bearer ${t.key}` } });
+      const first = await ask();
+      expect(first.headers.get("x-search-cache")).toBe("miss");
+      expect(((await first.json()) as SearchBody).total).toBe(1);
+      await new Promise((r) => setTimeout(r, 50));
+      await insert("C-2");
+      const cached = await ask();
+      expect(cached.headers.get("x-search-cache")).toBe("hit");
+      expect(((await cached.json()) as SearchBody).total).toBe(1);
+      await db.pool.query(`UPDATE tenants SET catalog_version = catalog_version + 1 WHERE tenant_id = $1`, [t.tenantId]);
+      const fresh = await ask();
+      expect(fresh.headers.get("x-search-cache")).toBe("miss");
+      expect(((await fresh.json()) as SearchBody).total).toBe(2);
+    } finally {
+      await db.pool.end();
+    }
+  });
+
+  it("describes the REST API as OpenAPI generated from the zod schemas", async () => {
+    const res = await call("/v1/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>>; components: { schemas: Record<string, { properties?: Record<string, { maximum?: number }>; anyOf?: unknown[] }> } };
+    expect(doc.openapi).toBe("3.1.0");
+    for (const p of ["/v1/catalog/search", "/v1/catalog/query", "/v1/prices", "/v1/stock", "/v1/admin/tenants/{tenantId}/sync"]) expect(doc.paths[p]).toBeDefined();
+    expect(doc.components.schemas.SearchRequest!.properties!.limit!.maximum).toBe(1000);
+    expect(JSON.stringify(doc.components.schemas.FilterNode)).toContain("#/components/schemas/FilterNode");
+    expect(doc.paths["/v1/catalog/query"]!.post!.requestBody).toMatchObject({ content: { "application/json": { schema: { $ref: "#/components/schemas/SearchRequest" } } } });
+  });
+});
+
+describe("rate limiting", () => {
+  it("answers 429 with Retry-After past the tenant's limit, without touching other tenants", async () => {
+    const limited = await createTenantWithKey();
+    const { status } = await import("./helpers.ts").then((h) => h.admin(`/tenants/${limited.tenantId}`, "PATCH", { config: { rateLimit: { requestsPerMinute: 20 } } }));
+    expect(status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await call("/v1/catalog/articles", { headers: { authorization: `Bearer ${limited.key}` } })).status);
+    expect(statuses.slice(0, 2)).toEqual([200, 200]);
+    const last = await call("/v1/catalog/articles", { headers: { authorization: `Bearer ${limited.key}` } });
+    expect(last.status).toBe(429);
+    expect(Number(last.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(((await last.json()) as ErrorEnvelope).error.code).toBe("rate_limited");
+    expect((await call("/v1/catalog/articles", { headers: { authorization: `Bearer ${a.key}` } })).status).toBe(200);
+  });
+});

@@ -6,12 +6,13 @@ import { ItemStatus, LiveService, Source } from "../../proto/gen/b2x/storefront/
 import { AppError } from "../errors.ts";
 import { live, tenantSession } from "../lib/live.ts";
 import { parseWith } from "../lib/validate.ts";
+import { rateLimit } from "../middleware/rate-limit.ts";
 import { tenantAuth } from "../middleware/tenant-auth.ts";
 import { verifyCustomer } from "../middleware/customer-auth.ts";
 import { pricesBody, stockBody } from "../routes/live.ts";
 import type { AppEnv } from "../types.ts";
 
-const CODES: Record<number, Code> = { 400: Code.InvalidArgument, 401: Code.Unauthenticated, 403: Code.PermissionDenied, 404: Code.NotFound, 413: Code.InvalidArgument, 502: Code.Internal, 504: Code.DeadlineExceeded };
+const CODES: Record<number, Code> = { 429: Code.ResourceExhausted, 400: Code.InvalidArgument, 401: Code.Unauthenticated, 403: Code.PermissionDenied, 404: Code.NotFound, 413: Code.InvalidArgument, 502: Code.Internal, 504: Code.DeadlineExceeded };
 
 /** Typed errors become Connect errors with the same code string and message. */
 function toConnect(err: unknown): ConnectError {
@@ -82,7 +83,7 @@ function liveService(c: Context<AppEnv>): ServiceImpl<typeof LiveService> {
 }
 
 /** `POST /b2x.storefront.v1.LiveService/<Method>` (Connect protocol, JSON or binary). */
-export const connectRoutes = new Hono<AppEnv>().use(tenantAuth).post("/:method", async (c) => {
+export const connectRoutes = new Hono<AppEnv>().use(tenantAuth, rateLimit).post("/:method", async (c) => {
   const router = createConnectRouter({ grpc: false, grpcWeb: false, connect: true });
   router.service(LiveService, liveService(c));
   const path = new URL(c.req.url).pathname;

@@ -1,16 +1,18 @@
 import { and, asc, eq, gt, isNull } from "drizzle-orm";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { articles } from "../../schema/index.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { live, tenantSession } from "../lib/live.ts";
 import { jsonBody, parseWith, pathParams, queryParams } from "../lib/validate.ts";
-import { search, searchRequestSchema } from "../search/query.ts";
+import { articleDetails } from "../search/details.ts";
+import { cachedSearch } from "../search/cache.ts";
+import { type SearchRequest, search, searchRequestSchema } from "../search/query.ts";
 import { verifyCustomer } from "../middleware/customer-auth.ts";
 import type { AppEnv } from "../types.ts";
 
 const articleIdSchema = z.string().min(1).max(64);
-const listQuery = z
+export const listQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     /** Keyset cursor: the last article id of the previous page. */
@@ -18,7 +20,7 @@ const listQuery = z
   })
   .strict();
 
-const detailQuery = z
+export const detailQuery = z
   .object({
     include: z
       .string()
@@ -43,7 +45,7 @@ const articleColumns = {
 };
 
 /** GET form of a search: `filter` is a JSON filter tree, `facets` a comma-separated list. */
-const searchQuery = z
+export const searchQuery = z
   .object({
     q: z.string().max(10_000).optional(),
     filter: z.string().max(20_000).optional(),
@@ -73,16 +75,26 @@ function fromQueryString(raw: z.output<typeof searchQuery>): unknown {
   };
 }
 
+async function respondSearch(c: Context<AppEnv>, req: SearchRequest): Promise<Response> {
+  const { tenantId } = c.var.tenant;
+  const waitUntil = (p: Promise<unknown>) => {
+    try {
+      c.executionCtx.waitUntil(p);
+    } catch {
+      /* no execution context (app.request in tests) */
+    }
+  };
+  const { value, hit } = await cachedSearch(c.var.db(), tenantId, req, () => search(c.var.db(), tenantId, req), waitUntil);
+  return c.json(value, 200, { "x-search-cache": hit ? "hit" : "miss" });
+}
+
 /** Synced master data, served from Postgres only; every query is scoped by the key's tenant. */
 export const catalogRoutes = new Hono<AppEnv>()
   .get("/search", async (c) => {
     const req = parseWith(searchRequestSchema, fromQueryString(queryParams(c, searchQuery)), "query parameters");
-    return c.json(await search(c.var.db(), c.var.tenant.tenantId, req));
+    return respondSearch(c, req);
   })
-  .post("/query", async (c) => {
-    const req = await jsonBody(c, searchRequestSchema);
-    return c.json(await search(c.var.db(), c.var.tenant.tenantId, req));
-  })
+  .post("/query", async (c) => respondSearch(c, await jsonBody(c, searchRequestSchema)))
   .get("/articles", async (c) => {
     const { limit, cursor } = queryParams(c, listQuery);
     const { tenantId } = c.var.tenant;
@@ -107,11 +119,7 @@ export const catalogRoutes = new Hono<AppEnv>()
     const stock = include.includes("stock") ? live(() => stub.stock(ref, c.var.requestId, [articleId])) : undefined;
     price?.catch(() => {});
     stock?.catch(() => {});
-    const [row] = await c.var
-      .db()
-      .select(articleColumns)
-      .from(articles)
-      .where(and(eq(articles.tenantId, tenantId), eq(articles.articleId, articleId), isNull(articles.deletedAt)));
+    const row = await articleDetails(c.var.db(), tenantId, articleId);
     if (!row) throw notFound(`Article '${articleId}' not found`);
     return c.json({ ...row, ...(price && { price: (await price)[0] }), ...(stock && { stock: (await stock)[0] }) });
   });

@@ -1,9 +1,12 @@
 import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { AppError } from "../errors.ts";
+import { openApiDocument } from "../openapi.ts";
 import type { AppEnv } from "../types.ts";
 
 export const healthRoutes = new Hono<AppEnv>()
+  /** The REST API as OpenAPI 3.1, generated from the routes' zod schemas. */
+  .get("/openapi.json", (c) => c.json(openApiDocument() as object))
   /** Liveness: the isolate answers. No dependencies, no auth. */
   .get("/health", (c) => c.json({ status: "ok" }))
   /** Readiness: a real round trip to Postgres through the Neon driver. */

@@ -13,8 +13,8 @@ import type { AppEnv } from "../../types.ts";
 import { tenantParams } from "./tenants.ts";
 
 const credentialParams = tenantParams.extend({ credentialId: z.string().regex(/^[0-9a-f]{16}$/, "16 hex digits") });
-const issueKeyBody = z.object({ name: z.string().trim().max(200).default("") }).strict().prefault({});
-const issueTokenBody = z.object({ connectorId: connectorIdSchema }).strict();
+export const issueKeyBody = z.object({ name: z.string().trim().max(200).default("") }).strict().prefault({});
+export const issueTokenBody = z.object({ connectorId: connectorIdSchema }).strict();
 
 async function requireTenant(db: Database, tenantId: string): Promise<void> {
   const [row] = await db.select({ id: tenants.tenantId }).from(tenants).where(eq(tenants.tenantId, tenantId));

@@ -9,7 +9,7 @@ import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
 import { tenantParams } from "./tenants.ts";
 
-const startBody = z.object({ mode: z.enum(SYNC_MODES).default("incremental") }).strict().prefault({});
+export const startBody = z.object({ mode: z.enum(SYNC_MODES).default("incremental") }).strict().prefault({});
 
 type Run = typeof syncRuns.$inferSelect;
 function present(r: Run, now: number) {

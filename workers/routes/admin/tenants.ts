@@ -9,7 +9,7 @@ import { forgetTenant } from "../../lib/key-cache.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
 
-const createTenantBody = z
+export const createTenantBody = z
   .object({
     tenantId: tenantIdSchema,
     name: z.string().trim().min(1).max(200),
@@ -18,7 +18,7 @@ const createTenantBody = z
   })
   .strict();
 
-const updateTenantBody = z
+export const updateTenantBody = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
     rolloutRing: z.enum(ROLLOUT_RINGS).optional(),

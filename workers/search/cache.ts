@@ -1,0 +1,24 @@
+import { eq } from "drizzle-orm";
+import { tenants } from "../../schema/index.ts";
+import type { Database } from "../db/client.ts";
+import { sha256Hex } from "../lib/credentials.ts";
+
+/** Cached answers are also bounded in time, whatever happens to the version. */
+const MAX_AGE_SECONDS = 300;
+
+/**
+ * Search answers cached per tenant and catalog version (the version moves when a sync run
+ * commits): a repeated search costs one primary-key read instead of the search, and a sync
+ * never leaves stale results behind because the key changes with it.
+ */
+export async function cachedSearch<T>(db: Database, tenantId: string, request: unknown, compute: () => Promise<T>, waitUntil: (p: Promise<unknown>) => void): Promise<{ value: T; hit: boolean }> {
+  const [row] = await db.select({ version: tenants.catalogVersion }).from(tenants).where(eq(tenants.tenantId, tenantId));
+  const cache = (globalThis as { caches?: { default?: Cache } }).caches?.default;
+  if (!row || !cache) return { value: await compute(), hit: false };
+  const key = new Request(`https://search-cache.b2x.internal/${encodeURIComponent(tenantId)}/${row.version}/${await sha256Hex(JSON.stringify(request))}`);
+  const hit = await cache.match(key);
+  if (hit) return { value: (await hit.json()) as T, hit: true };
+  const value = await compute();
+  waitUntil(cache.put(key, new Response(JSON.stringify(value), { headers: { "content-type": "application/json", "cache-control": `max-age=${MAX_AGE_SECONDS}` } })).catch(() => {}));
+  return { value, hit: false };
+}

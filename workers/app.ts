@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import { connectRoutes } from "./connect/live-service.ts";
+import { catalogConnectRoutes } from "./connect/catalog-service.ts";
+import { liveConnectRoutes } from "./connect/live-service.ts";
 import { AppError, toErrorResponse } from "./errors.ts";
 import { bodyLimit } from "./middleware/body-limit.ts";
 import { database } from "./middleware/database.ts";
@@ -35,7 +36,8 @@ export const app = new Hono<AppEnv>()
   .route("/v1/admin", adminRoutes)
   .route("/v1/connector", connectorRoutes)
   .route("/metrics", metricsRoutes)
-  .route("/b2x.storefront.v1.LiveService", connectRoutes)
+  .route("/b2x.storefront.v1.LiveService", liveConnectRoutes)
+  .route("/b2x.storefront.v1.CatalogService", catalogConnectRoutes)
   .route("/v1", storefront);
 
 app.notFound((c) => {

@@ -1,8 +1,10 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { CatalogService, Operator } from "../../proto/gen/b2x/storefront/v1/catalog_pb.ts";
 import { ItemStatus, LiveService } from "../../proto/gen/b2x/storefront/v1/live_pb.ts";
-import { cleanupFixtures, liveTenant } from "./tenant-fixture.ts";
+import { adminHttp } from "./client.ts";
+import { cleanupFixtures, liveTenant, waitUntil } from "./tenant-fixture.ts";
 
 afterEach(cleanupFixtures);
 
@@ -49,5 +51,41 @@ describe("b2x.storefront.v1.LiveService over Connect", () => {
     expect((offline as ConnectError).rawMessage).toMatch(/^connector_offline/);
     await expect(client(t.apiKey, token).getStock({ articleIds: [] })).rejects.toMatchObject({ code: Code.InvalidArgument });
     await expect(client("b2x_sk_x_0123456789abcdef_" + "0".repeat(64), token).getStock({ articleIds: ["1"] })).rejects.toMatchObject({ code: Code.Unauthenticated });
+  });
+});
+
+describe("b2x.storefront.v1.CatalogService over Connect", () => {
+  it("searches and reads articles like REST does", { timeout: 120_000 }, async () => {
+    const t = await liveTenant({}, { articles: 600 });
+    await t.startConnector();
+    const start = await adminHttp(`/tenants/${t.tenantId}/sync`, { method: "POST", json: { mode: "full" } });
+    await waitUntil(async () => (await adminHttp(`/tenants/${t.tenantId}/sync`)).body.runs.find((r: { runId: string }) => r.runId === start.body.runId)?.status === "succeeded", 90_000);
+    const transport = createConnectTransport({ baseUrl: inject("baseUrl"), interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${t.apiKey}`), next(req))] });
+    const catalog = createClient(CatalogService, transport);
+
+    const rest = await t.get(`/v1/catalog/search?q=Sechskantschraube&facets=brand&limit=50`);
+    const viaConnect = await catalog.search({ q: "Sechskantschraube", facets: ["brand"], limit: 50 });
+    expect(viaConnect.total).toBe(rest.body.total);
+    expect(viaConnect.items.map((i) => i.articleId)).toEqual(rest.body.items.map((i: { articleId: string }) => i.articleId));
+    expect(viaConnect.facets[0]!.values.map((v) => [v.value, v.count])).toEqual(rest.body.facets.brand.map((v: { value: string; count: number }) => [v.value, v.count]));
+
+    const filtered = await catalog.search({
+      filter: { node: { case: "and", value: { nodes: [
+        { node: { case: "condition", value: { field: "attr:Material", op: Operator.LIKE, value: { kind: { case: "text", value: "Edelstahl%" } } } } },
+        { node: { case: "not", value: { node: { case: "condition", value: { field: "brand", op: Operator.EQ, value: { kind: { case: "text", value: "Würth" } } } } } } },
+      ] } } },
+      limit: 1000,
+    });
+    const restFiltered = await t.post("/v1/catalog/query", { filter: { and: [{ field: "attr:Material", op: "LIKE", value: "Edelstahl%" }, { not: { field: "brand", op: "EQ", value: "Würth" } }] }, limit: 1000 });
+    expect(filtered.items.map((i) => i.articleId)).toEqual(restFiltered.body.items.map((i: { articleId: string }) => i.articleId));
+    expect(filtered.total).toBeGreaterThan(0);
+
+    const article = await catalog.getArticle({ articleId: "1000001" });
+    const restArticle = await t.get("/v1/catalog/articles/1000001");
+    expect(article.name).toBe(restArticle.body.name);
+    expect(article.media.map((m) => m.url)).toEqual(restArticle.body.media.map((m: { url: string }) => m.url));
+    expect(Object.keys(article.attributes)).toHaveLength(20);
+    await expect(catalog.getArticle({ articleId: "nope" })).rejects.toMatchObject({ code: Code.NotFound });
+    await expect(catalog.search({ filter: { node: { case: "condition", value: { field: "password", op: Operator.EQ, value: { kind: { case: "text", value: "x" } } } } } })).rejects.toMatchObject({ code: Code.InvalidArgument });
   });
 });

@@ -1,35 +1,13 @@
-import { Code, ConnectError, type ServiceImpl, createConnectRouter } from "@connectrpc/connect";
-import { createFetchHandler } from "@connectrpc/connect/protocol";
+import type { ServiceImpl } from "@connectrpc/connect";
 import type { Context } from "hono";
-import { Hono } from "hono";
 import { ItemStatus, LiveService, Source } from "../../proto/gen/b2x/storefront/v1/live_pb.ts";
 import { AppError } from "../errors.ts";
 import { live, tenantSession } from "../lib/live.ts";
 import { parseWith } from "../lib/validate.ts";
-import { rateLimit } from "../middleware/rate-limit.ts";
-import { tenantAuth } from "../middleware/tenant-auth.ts";
 import { verifyCustomer } from "../middleware/customer-auth.ts";
 import { pricesBody, stockBody } from "../routes/live.ts";
+import { connectService, guard } from "./mount.ts";
 import type { AppEnv } from "../types.ts";
-
-const CODES: Record<number, Code> = { 429: Code.ResourceExhausted, 400: Code.InvalidArgument, 401: Code.Unauthenticated, 403: Code.PermissionDenied, 404: Code.NotFound, 413: Code.InvalidArgument, 502: Code.Internal, 504: Code.DeadlineExceeded };
-
-/** Typed errors become Connect errors with the same code string and message. */
-function toConnect(err: unknown): ConnectError {
-  if (err instanceof AppError) {
-    const code = err.code === "busy" ? Code.ResourceExhausted : err.status === 503 ? Code.Unavailable : (CODES[err.status] ?? Code.Internal);
-    return new ConnectError(`${err.code}: ${err.message}`, code);
-  }
-  return new ConnectError("internal error", Code.Internal);
-}
-
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toConnect(err);
-  }
-}
 
 interface Answer {
   status: string;
@@ -83,11 +61,4 @@ function liveService(c: Context<AppEnv>): ServiceImpl<typeof LiveService> {
 }
 
 /** `POST /b2x.storefront.v1.LiveService/<Method>` (Connect protocol, JSON or binary). */
-export const connectRoutes = new Hono<AppEnv>().use(tenantAuth, rateLimit).post("/:method", async (c) => {
-  const router = createConnectRouter({ grpc: false, grpcWeb: false, connect: true });
-  router.service(LiveService, liveService(c));
-  const path = new URL(c.req.url).pathname;
-  const handler = router.handlers.find((h) => h.requestPath === path);
-  if (!handler) throw new AppError(404, "not_found", `No Connect method ${path}`);
-  return createFetchHandler(handler)(c.req.raw);
-});
+export const liveConnectRoutes = connectService(LiveService, liveService);

@@ -3,40 +3,17 @@
 // TenantSession -> Postgres) against the raw floor in the same run (COPY of the same rows into
 // tables of the same shape, then building the same indexes); an incremental run of changed
 // articles; and live price latency while the full run is going vs idle.
-import { once } from "node:events";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
 import { mutate } from "../connector-host/simulator/mutate.ts";
 import type { ErpDatabase } from "../connector-host/simulator/store.ts";
-import type { ChildSet, ErpAttribute, ErpCrossRef, ErpMedia } from "../connector-host/simulator/types.ts";
+import { copyCatalog } from "./lib/copy-catalog.ts";
 import { benchStack, benchTenant } from "./lib/live-stack.ts";
 import { type Summary, summarize } from "./lib/stats.ts";
 
 const { values } = parseArgs({ options: { articles: { type: "string", default: "1500000" }, changes: { type: "string", default: "10000" }, batch: { type: "string", default: "2000" } } });
 const N = Number(values.articles);
 const CHANGES = Number(values.changes);
-
-const esc = (v: string | null) => (v === null ? "\\N" : v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r"));
-const pgArray = (xs: string[]) => `{${xs.map((x) => `"${x.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`).join(",")}}`;
-
-/** Streams rows into COPY with backpressure. */
-async function copy(client: pg.Client, sql: string, rows: Iterable<string>): Promise<number> {
-  const stream = client.query(copyFrom(sql));
-  let n = 0;
-  let buf = "";
-  for (const line of rows) {
-    buf += line;
-    n++;
-    if (buf.length > 1 << 20) {
-      if (!stream.write(buf)) await once(stream, "drain");
-      buf = "";
-    }
-  }
-  stream.end(buf);
-  await once(stream, "finish");
-  return n;
-}
 
 /** The floor: the same rows COPYed into tables of the same shape, then the same indexes built. */
 async function floor(url: string, erp: ErpDatabase): Promise<{ seconds: number; copySeconds: number; indexSeconds: number; rows: number }> {
@@ -46,26 +23,7 @@ async function floor(url: string, erp: ErpDatabase): Promise<{ seconds: number; 
     await c.query(`DROP SCHEMA IF EXISTS floor CASCADE; CREATE SCHEMA floor`);
     for (const t of ["articles", "media", "cross_references"]) await c.query(`CREATE TABLE floor.${t} (LIKE public.${t} INCLUDING DEFAULTS INCLUDING GENERATED)`);
     const started = performance.now();
-    let rows = 0;
-    rows += await copy(c, `COPY floor.articles (tenant_id, article_id, rowversion, article_number, name, description, brand, ean, manufacturer_number, category_ids, attributes) FROM STDIN`, (function* () {
-      for (const a of erp.allArticles()) {
-        const attrs = ((erp.current("attributes", a.articleId) as ChildSet<ErpAttribute> | null)?.items ?? []).map((x) => [x.key, x.unit ? `${x.value} ${x.unit}` : x.value]);
-        yield [ "floor", a.articleId, String(a.rowversion), esc(a.articleNumber), esc(a.name), esc(a.description), esc(a.brand), esc(a.ean), esc(a.manufacturerNumber), esc(pgArray(a.categoryIds)), esc(JSON.stringify(Object.fromEntries(attrs)))].join("\t") + "\n";
-      }
-    })());
-    rows += await copy(c, `COPY floor.media (tenant_id, article_id, media_id, rowversion, kind, url, alt, position) FROM STDIN`, (function* () {
-      for (const a of erp.allArticles()) for (const m of (erp.current("media", a.articleId) as ChildSet<ErpMedia> | null)?.items ?? []) yield ["floor", a.articleId, esc(m.mediaId), String(a.rowversion), m.kind, esc(m.url), esc(m.alt), String(m.position)].join("\t") + "\n";
-    })());
-    rows += await copy(c, `COPY floor.cross_references (tenant_id, article_id, kind, target_article_id, rowversion, position) FROM STDIN`, (function* () {
-      for (const a of erp.allArticles()) {
-        const seen = new Set<string>();
-        for (const x of (erp.current("cross_references", a.articleId) as ChildSet<ErpCrossRef> | null)?.items ?? []) {
-          if (seen.has(`${x.kind}|${x.targetArticleId}`)) continue;
-          seen.add(`${x.kind}|${x.targetArticleId}`);
-          yield ["floor", a.articleId, x.kind, x.targetArticleId, String(a.rowversion), String(x.position)].join("\t") + "\n";
-        }
-      }
-    })());
+    const rows = await copyCatalog(c, erp, "floor", "floor");
     const copied = performance.now();
     const idx = await c.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('articles', 'media', 'cross_references')`);
     for (const r of idx.rows as { indexname: string; indexdef: string }[]) {

@@ -84,7 +84,8 @@ async function respondSearch(c: Context<AppEnv>, req: SearchRequest): Promise<Re
       /* no execution context (app.request in tests) */
     }
   };
-  const { value, hit } = await cachedSearch(c.var.db(), tenantId, req, () => search(c.var.db(), tenantId, req), waitUntil);
+  const bypass = /no-cache/i.test(c.req.header("cache-control") ?? "");
+  const { value, hit } = await cachedSearch(c.var.db(), tenantId, req, () => search(c.var.db(), tenantId, req), waitUntil, bypass);
   return c.json(value, 200, { "x-search-cache": hit ? "hit" : "miss" });
 }
 

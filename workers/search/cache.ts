@@ -11,12 +11,13 @@ const MAX_AGE_SECONDS = 300;
  * commits): a repeated search costs one primary-key read instead of the search, and a sync
  * never leaves stale results behind because the key changes with it.
  */
-export async function cachedSearch<T>(db: Database, tenantId: string, request: unknown, compute: () => Promise<T>, waitUntil: (p: Promise<unknown>) => void): Promise<{ value: T; hit: boolean }> {
+export async function cachedSearch<T>(db: Database, tenantId: string, request: unknown, compute: () => Promise<T>, waitUntil: (p: Promise<unknown>) => void, bypass = false): Promise<{ value: T; hit: boolean }> {
   const [row] = await db.select({ version: tenants.catalogVersion }).from(tenants).where(eq(tenants.tenantId, tenantId));
   const cache = (globalThis as { caches?: { default?: Cache } }).caches?.default;
   if (!row || !cache) return { value: await compute(), hit: false };
   const key = new Request(`https://search-cache.b2x.internal/${encodeURIComponent(tenantId)}/${row.version}/${await sha256Hex(JSON.stringify(request))}`);
-  const hit = await cache.match(key);
+  // "Cache-Control: no-cache" from the client: answer fresh (and refresh the entry).
+  const hit = bypass ? undefined : await cache.match(key);
   if (hit) return { value: (await hit.json()) as T, hit: true };
   const value = await compute();
   waitUntil(cache.put(key, new Response(JSON.stringify(value), { headers: { "content-type": "application/json", "cache-control": `max-age=${MAX_AGE_SECONDS}` } })).catch(() => {}));

@@ -41,6 +41,17 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Worker
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // The child runs in its own process group (so the whole group can be stopped); make sure it
+  // does not outlive this process when it exits without calling stop (a killed test run).
+  const reap = () => {
+    try {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  };
+  process.once("exit", reap);
+  void exited.then(() => process.off("exit", reap));
   const baseUrl = `http://127.0.0.1:${opts.port}`;
   try {
     await Promise.race([

@@ -94,11 +94,18 @@ export class TenantSession extends DurableObject<Env> {
     return this.tenant?.config ?? tenantConfigSchema.parse({});
   }
 
-  /** Binds the object to its tenant on first use, refuses any other, and takes newer config. */
-  private adopt(ref: TenantRef): void {
+  /** Binds the object to its tenant on first use and refuses to serve any other. */
+  private bindTenant(tenantId: string): void {
     const bound = this.tenant?.tenantId ?? this.meta("bound_tenant");
-    if (bound && bound !== ref.tenantId) throw new Error(`TenantSession of '${bound}' was addressed as '${ref.tenantId}'`);
-    if (!this.meta("created_at")) this.setMeta("created_at", new Date().toISOString());
+    if (bound === tenantId) return;
+    if (bound) throw new Error(`TenantSession of '${bound}' was addressed as '${tenantId}'`);
+    this.setMeta("bound_tenant", tenantId);
+    this.setMeta("created_at", new Date().toISOString());
+  }
+
+  /** Takes the tenant's reference on every call: binds on first use, adopts newer config. */
+  private adopt(ref: TenantRef): void {
+    this.bindTenant(ref.tenantId);
     const newer = !this.tenant || ref.configVersion > this.tenant.configVersion;
     if (!this.tenant || newer) {
       this.tenant = ref;
@@ -306,19 +313,19 @@ export class TenantSession extends DurableObject<Env> {
   }
 
   prices(ref: TenantRef, requestId: string, customerId: string, items: PriceItem[]): Promise<LiveResult<ItemAnswer<object>[]>> {
-    return this.run(ref, () => this.live.getPrices({ config: () => this.config(), requestId }, customerId, items));
+    return this.run(ref, () => this.live.getPrices(requestId, customerId, items));
   }
 
   stock(ref: TenantRef, requestId: string, articleIds: string[]): Promise<LiveResult<ItemAnswer<object>[]>> {
-    return this.run(ref, () => this.live.getStock({ config: () => this.config(), requestId }, articleIds));
+    return this.run(ref, () => this.live.getStock(requestId, articleIds));
   }
 
   customer(ref: TenantRef, requestId: string, customerId: string): Promise<LiveResult<unknown>> {
-    return this.run(ref, () => this.live.customer({ config: () => this.config(), requestId }, customerId));
+    return this.run(ref, () => this.live.customer(requestId, customerId));
   }
 
   order(ref: TenantRef, requestId: string, customerId: string, orderRef: { orderNo?: string; externalRef?: string }): Promise<LiveResult<unknown>> {
-    return this.run(ref, () => this.live.order({ config: () => this.config(), requestId }, customerId, orderRef));
+    return this.run(ref, () => this.live.order(requestId, customerId, orderRef));
   }
 
   /** Connector presence (each replica), as the DO knows it. */
@@ -357,13 +364,7 @@ export class TenantSession extends DurableObject<Env> {
 
   /** A trivial round trip that proves the binding and the SQLite storage work. */
   async info(tenantId: string): Promise<SessionInfo> {
-    if (this.tenant && this.tenant.tenantId !== tenantId) throw new Error(`TenantSession of '${this.tenant.tenantId}' was addressed as '${tenantId}'`);
-    if (!this.tenant) {
-      const bound = this.meta("bound_tenant");
-      if (bound && bound !== tenantId) throw new Error(`TenantSession of '${bound}' was addressed as '${tenantId}'`);
-      this.setMeta("bound_tenant", tenantId);
-    }
-    if (!this.meta("created_at")) this.setMeta("created_at", new Date().toISOString());
+    this.bindTenant(tenantId);
     this.sql.exec(`INSERT INTO meta (key, value) VALUES ('calls', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`);
     return { tenantId, calls: Number(this.meta("calls")), createdAt: String(this.meta("created_at")) };
   }

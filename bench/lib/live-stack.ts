@@ -1,10 +1,10 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { exportJWK, generateKeyPair, importJWK, SignJWT } from "jose";
 import { parseConnectorConfig } from "../../connector-host/runtime/config.ts";
 import { type RunningConnector, startConnector } from "../../connector-host/runtime/connector.ts";
 import { silentLogger } from "../../connector-host/runtime/log.ts";
 import { ErpDatabase } from "../../connector-host/simulator/store.ts";
+import { newCustomerSigningKey, signCustomerToken } from "../../scripts/local/customer-keys.ts";
 import { freePort } from "../../scripts/local/ports.ts";
 import { type Stack, startStack } from "../../scripts/local/stack.ts";
 import { startSystemPostgres } from "../../scripts/local/system-postgres.ts";
@@ -46,9 +46,7 @@ export async function benchTenant(stack: Stack, dir: string, tenantId: string, c
     const res = await fetch(`${stack.baseUrl}/v1/admin${path}`, { method: body === undefined ? "GET" : "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(body !== undefined && { body: JSON.stringify(body) }) });
     return (await res.json()) as Record<string, string>;
   };
-  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
-  const publicJwk = { ...(await exportJWK(publicKey)), kid: "bench", alg: "ES256" };
-  const privateJwk = await exportJWK(privateKey);
+  const { privateJwk, publicJwk } = await newCustomerSigningKey("bench");
   await admin("/tenants", { tenantId, name: tenantId, config: { ...config, customerTokens: { issuer: tenantId, keys: [publicJwk] } } });
   const apiKey = (await admin(`/tenants/${tenantId}/api-keys`, {})).key!;
   const token = (await admin(`/tenants/${tenantId}/connector-tokens`, { connectorId: "bench-1" })).token!;
@@ -61,7 +59,6 @@ export async function benchTenant(stack: Stack, dir: string, tenantId: string, c
   );
   while (connector.client.status.state !== "open") await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 200));
-  const customerToken = async (customerId: string) =>
-    new SignJWT({}).setProtectedHeader({ alg: "ES256", kid: "bench" }).setSubject(customerId).setIssuer(tenantId).setExpirationTime("2h").sign(await importJWK(privateJwk, "ES256"));
+  const customerToken = (customerId: string) => signCustomerToken(privateJwk, tenantId, customerId, { expiresIn: "2h" });
   return { tenantId, apiKey, customerToken, erp, erpPath, connector };
 }

@@ -29,9 +29,7 @@ const num = (v: string | undefined) => (v === undefined ? undefined : Number(v))
 const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 function stats(erp: ErpDatabase) {
-  let articles = 0;
-  for (const _ of erp.allArticles()) articles++;
-  return { config: erp.config, articles, faults: erp.faults(), orders: new OrderBook(erp).count(), nextIndex: erp.nextIndex };
+  return { config: erp.config, articles: erp.liveArticleCount(), faults: erp.faults(), orders: new OrderBook(erp).count(), nextIndex: erp.nextIndex };
 }
 
 try {

@@ -3,11 +3,6 @@
  * batch that has not been sent yet, so concurrent lookups become one bulk ERP call; a lookup of
  * an item already in flight waits for that call instead of asking again.
  */
-export interface BatchSender<Item, Result> {
-  /** Sends a batch (the items are final once this is called) and returns results by item key. */
-  (scope: string, items: Item[]): Promise<Map<string, Result>>;
-}
-
 interface OpenBatch<Item, Result> {
   items: Map<string, Item>;
   result: Promise<Map<string, Result>>;
@@ -21,12 +16,13 @@ export class Coalescer<Item, Result> {
 
   constructor(
     private readonly keyOf: (item: Item) => string,
-    private readonly send: (scope: string, take: () => Item[]) => Promise<Map<string, Result>>,
+    /** Sends a batch; `requestId` is that of the lookup that opened it (for the connector's logs). */
+    private readonly send: (scope: string, take: () => Item[], requestId: string) => Promise<Map<string, Result>>,
     private readonly maxBatch: number,
   ) {}
 
   /** Results for `items` (keyed by item key); missing keys mean the ERP had no answer. */
-  async lookup(scope: string, items: Item[]): Promise<Map<string, Result>> {
+  async lookup(scope: string, items: Item[], requestId: string): Promise<Map<string, Result>> {
     const waits: Promise<Map<string, Result>>[] = [];
     const keys = new Set<string>();
     for (const item of items) {
@@ -39,26 +35,26 @@ export class Coalescer<Item, Result> {
         waits.push(flying);
         continue;
       }
-      waits.push(this.join(scope, key, item));
+      waits.push(this.join(scope, key, item, requestId));
     }
     const out = new Map<string, Result>();
     for (const m of await Promise.all([...new Set(waits)])) for (const [k, v] of m) if (keys.has(k)) out.set(k, v);
     return out;
   }
 
-  private join(scope: string, key: string, item: Item): Promise<Map<string, Result>> {
+  private join(scope: string, key: string, item: Item, requestId: string): Promise<Map<string, Result>> {
     let batch = this.open.get(scope);
     if (batch && batch.items.has(key)) {
       this.sharedItems++;
       return batch.result;
     }
-    if (!batch || batch.items.size >= this.maxBatch) batch = this.start(scope);
+    if (!batch || batch.items.size >= this.maxBatch) batch = this.start(scope, requestId);
     batch.items.set(key, item);
     this.inFlight.set(`${scope}\u0000${key}`, batch.result);
     return batch.result;
   }
 
-  private start(scope: string): OpenBatch<Item, Result> {
+  private start(scope: string, requestId: string): OpenBatch<Item, Result> {
     const items = new Map<string, Item>();
     const take = () => {
       // The batch closes when it is sent: later lookups open a new one.
@@ -66,7 +62,7 @@ export class Coalescer<Item, Result> {
       return [...items.values()];
     };
     this.calls++;
-    const result = this.send(scope, take).finally(() => {
+    const result = this.send(scope, take, requestId).finally(() => {
       for (const key of items.keys()) {
         const k = `${scope}\u0000${key}`;
         if (this.inFlight.get(k) === result) this.inFlight.delete(k);

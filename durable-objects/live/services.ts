@@ -35,11 +35,6 @@ const priceKey = (i: PriceItem) => `${i.articleId}|${i.quantity}`;
 /** Errors that mean "the ERP could not be asked", where degraded mode may answer instead. */
 const UNREACHABLE = new Set(["connector_offline", "connector_disconnected", "deadline_exceeded"]);
 
-interface Context {
-  config: () => TenantConfig;
-  requestId: string;
-}
-
 /**
  * Live ERP data for the storefront: cache first (tenant TTLs), then coalesced bulk calls through
  * the dispatcher, and, when no connector can answer and the tenant allows it, the last known
@@ -48,36 +43,36 @@ interface Context {
 export class LiveServices {
   readonly prices: Coalescer<PriceItem, ErpPrice>;
   readonly stockLookups: Coalescer<string, ErpStock>;
-  private requestId = "";
 
   constructor(
     private readonly dispatcher: CallDispatcher,
     private readonly cache: LiveCache,
     private readonly config: () => TenantConfig,
   ) {
-    this.prices = new Coalescer<PriceItem, ErpPrice>(priceKey, (customerId, take) => this.fetchPrices(customerId, take), 1000);
-    this.stockLookups = new Coalescer<string, ErpStock>((id) => id, (_scope, take) => this.fetchStock(take), 1000);
+    this.prices = new Coalescer<PriceItem, ErpPrice>(priceKey, (customerId, take, requestId) => this.fetchPrices(requestId, customerId, take), 1000);
+    this.stockLookups = new Coalescer<string, ErpStock>((id) => id, (_scope, take, requestId) => this.fetchStock(requestId, take), 1000);
   }
 
   private bu(): string {
     return this.config().erpProvider.businessUnits[0]!;
   }
 
-  private submit(operation: string, payload: () => unknown, safe = true): Promise<unknown> {
+  /** A coalesced call carries the request id of the lookup that opened its batch. */
+  private submit(requestId: string, operation: string, payload: () => unknown): Promise<unknown> {
     const live = this.config().live;
-    return this.dispatcher.submit({ operation, businessUnit: this.bu(), payload, safe, priority: "live", deadlineMs: live.callDeadlineMs, requestId: this.requestId });
+    return this.dispatcher.submit({ operation, businessUnit: this.bu(), payload, safe: true, priority: "live", deadlineMs: live.callDeadlineMs, requestId });
   }
 
-  private async fetchPrices(customerId: string, take: () => PriceItem[]): Promise<Map<string, ErpPrice>> {
+  private async fetchPrices(requestId: string, customerId: string, take: () => PriceItem[]): Promise<Map<string, ErpPrice>> {
     await this.window();
-    const out = (await this.submit("erp.prices", () => ({ customerId, items: take() }))) as { customer: unknown; prices: ErpPrice[] };
+    const out = (await this.submit(requestId, "erp.prices", () => ({ customerId, items: take() }))) as { customer: unknown; prices: ErpPrice[] };
     if (!out.customer) throw new LiveCallError("not_found", `customer '${customerId}' is not known to the ERP`);
     return new Map(out.prices.map((p) => [priceKey(p), p]));
   }
 
-  private async fetchStock(take: () => string[]): Promise<Map<string, ErpStock>> {
+  private async fetchStock(requestId: string, take: () => string[]): Promise<Map<string, ErpStock>> {
     await this.window();
-    const out = (await this.submit("erp.stock", () => ({ articleIds: take() }))) as ErpStock[];
+    const out = (await this.submit(requestId, "erp.stock", () => ({ articleIds: take() }))) as ErpStock[];
     return new Map(out.map((s) => [s.articleId, s]));
   }
 
@@ -87,17 +82,15 @@ export class LiveServices {
     if (ms > 0) await new Promise((r) => setTimeout(r, ms));
   }
 
-  async getPrices(ctx: Context, customerId: string, items: PriceItem[]): Promise<ItemAnswer<ErpPrice>[]> {
-    this.requestId = ctx.requestId;
+  async getPrices(requestId: string, customerId: string, items: PriceItem[]): Promise<ItemAnswer<ErpPrice>[]> {
     const cfg = this.config();
-    const fetch = cfg.live.coalesce ? (missing: PriceItem[]) => this.prices.lookup(customerId, missing) : (missing: PriceItem[]) => this.fetchPrices(customerId, () => missing);
+    const fetch = cfg.live.coalesce ? (missing: PriceItem[]) => this.prices.lookup(customerId, missing, requestId) : (missing: PriceItem[]) => this.fetchPrices(requestId, customerId, () => missing);
     return this.cached("price", customerId, items, priceKey, (i) => i.articleId, cfg.cache.pricesTtlSeconds * 1000, fetch);
   }
 
-  async getStock(ctx: Context, articleIds: string[]): Promise<ItemAnswer<ErpStock>[]> {
-    this.requestId = ctx.requestId;
+  async getStock(requestId: string, articleIds: string[]): Promise<ItemAnswer<ErpStock>[]> {
     const cfg = this.config();
-    const fetch = cfg.live.coalesce ? (missing: string[]) => this.stockLookups.lookup("*", missing) : (missing: string[]) => this.fetchStock(() => missing);
+    const fetch = cfg.live.coalesce ? (missing: string[]) => this.stockLookups.lookup("*", missing, requestId) : (missing: string[]) => this.fetchStock(requestId, () => missing);
     return this.cached("stock", "*", articleIds, (id) => id, (id) => id, cfg.cache.stockTtlSeconds * 1000, fetch);
   }
 
@@ -137,25 +130,23 @@ export class LiveServices {
     return answers;
   }
 
-  async customer(ctx: Context, customerId: string): Promise<unknown> {
-    this.requestId = ctx.requestId;
+  async customer(requestId: string, customerId: string): Promise<unknown> {
     const ttl = this.config().cache.pricesTtlSeconds * 1000;
     const hit = this.cache.get<unknown>("customer", customerId, [customerId], ttl).get(customerId);
     if (hit?.fresh) return hit.value;
-    const value = await this.submit("erp.customer", () => ({ customerId }));
+    const value = await this.submit(requestId, "erp.customer", () => ({ customerId }));
     if (!value) throw new LiveCallError("not_found", `customer '${customerId}' is not known to the ERP`);
     this.cache.put("customer", customerId, [{ item: customerId, articleId: customerId, value }]);
     return value;
   }
 
   /** An order's live status, only if it belongs to the customer (else not found: no leak). */
-  async order(ctx: Context, customerId: string, ref: { orderNo?: string; externalRef?: string }): Promise<{ customerId: string } & Record<string, unknown>> {
-    this.requestId = ctx.requestId;
+  async order(requestId: string, customerId: string, ref: { orderNo?: string; externalRef?: string }): Promise<{ customerId: string } & Record<string, unknown>> {
     const key = ref.orderNo ?? `ref:${ref.externalRef}`;
     const ttl = this.config().cache.orderStatusTtlSeconds * 1000;
     const hit = this.cache.get<{ customerId: string } & Record<string, unknown>>("order", customerId, [key], ttl).get(key);
     if (hit?.fresh) return hit.value;
-    const order = (await this.submit("erp.order.get", () => ref)) as ({ customerId: string; orderNo: string } & Record<string, unknown>) | null;
+    const order = (await this.submit(requestId, "erp.order.get", () => ref)) as ({ customerId: string; orderNo: string } & Record<string, unknown>) | null;
     if (!order || order.customerId !== customerId) throw new LiveCallError("not_found", "order not found");
     this.cache.put("order", customerId, [{ item: key, articleId: order.orderNo, value: order }]);
     return order;

@@ -58,7 +58,7 @@ export class SyncRunner {
     if (current) return { ...current, started: false };
     const tenant = this.tenant();
     if (!tenant) throw new Error("tenant session has no tenant yet");
-    const { db, pool } = openDatabase(this.env);
+    const { pool } = openDatabase(this.env);
     try {
       const runId = `run-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
       const inserted = await pool.query(
@@ -76,7 +76,6 @@ export class SyncRunner {
         }
         throw new Error("could not start a sync run");
       }
-      void db;
       this.remember(runId, mode);
       this.log()("info", "sync run started", { runId, mode, trigger });
       await this.ctx.storage.setAlarm(Date.now() + 10);
@@ -147,7 +146,6 @@ export class SyncRunner {
 
   /** Streams one entity from its cursor and writes it chunk by chunk. */
   private async stage(writer: SyncWriter, entity: SyncEntity, cursor: SyncCursor, config: TenantConfig): Promise<void> {
-    const after = cursor.after?.[entity] ?? 0;
     if (entity === "attributes" && writer.mode === "full" && cursor.horizon !== undefined) {
       // A full run wrote every article with its current attributes inline: all attribute
       // changes up to the horizon are in, so the stage is only its checkpoint.
@@ -161,11 +159,11 @@ export class SyncRunner {
     cursor.stage = entity;
     const started = Date.now();
     let rows = 0;
-    const result = await this.dispatcher.stream(
+    await this.dispatcher.stream(
       {
         operation: "pim.changes",
         businessUnit: config.erpProvider.businessUnits[0]!,
-        payload: () => ({ entity, after: cursor.after?.[entity] ?? after, batchSize: config.erpProvider.syncBatchSize, ...(until !== undefined && { until }), withAttributes: entity === "articles" }),
+        payload: () => ({ entity, after: cursor.after?.[entity] ?? 0, batchSize: config.erpProvider.syncBatchSize, ...(until !== undefined && { until }), withAttributes: entity === "articles" }),
         safe: true,
         priority: "background",
         deadlineMs: STREAM_SILENCE_MS,
@@ -180,7 +178,6 @@ export class SyncRunner {
         },
       },
     );
-    void result;
     await this.completeStage(writer, entity, cursor, rows, started);
   }
 
@@ -197,25 +194,14 @@ export class SyncRunner {
     cursor.horizon = out.horizon;
     // A full run's size is known up front (articles, then their media and cross-reference
     // sets): an upper bound that makes rate and ETA meaningful. Incremental sizes are not.
-    const total = writer.mode === "full" && Number.isSafeInteger(out.articles) ? out.articles! * 3 : null;
-    const { pool } = openDatabase(this.env);
-    try {
-      await pool.query(`UPDATE sync_runs SET cursor = $3, rows_total = COALESCE($4, rows_total), updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [writer.tenantId, writer.runId, JSON.stringify(cursor), total]);
-    } finally {
-      await pool.end();
-    }
+    const total = writer.mode === "full" && Number.isSafeInteger(out.articles) ? out.articles! * 3 : undefined;
+    await writer.saveCursor(cursor, total);
   }
 
   /** Records the stage as complete (and the horizon) before moving on. */
   private async completeStage(writer: SyncWriter, entity: SyncEntity, cursor: SyncCursor, rows: number, started: number): Promise<void> {
-    const nextStage = STAGES[STAGES.indexOf(entity) + 1] ?? "finishing";
-    const { pool } = openDatabase(this.env);
-    try {
-      await pool.query(`UPDATE sync_runs SET stage = $3, cursor = $4, updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [writer.tenantId, writer.runId, nextStage, JSON.stringify({ ...cursor, stage: nextStage })]);
-      cursor.stage = nextStage;
-    } finally {
-      await pool.end();
-    }
+    cursor.stage = STAGES[STAGES.indexOf(entity) + 1] ?? "finishing";
+    await writer.saveCursor(cursor);
     this.log()("info", "sync stage done", { runId: writer.runId, entity, rows, ms: Date.now() - started });
   }
 

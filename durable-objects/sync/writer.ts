@@ -179,6 +179,14 @@ export class SyncWriter {
     if (deleted.length > 0) await c.query(`UPDATE categories SET deleted_at = now() WHERE tenant_id = $1 AND category_id = ANY($2::text[])`, [this.tenantId, deleted]);
   }
 
+  /** Persists where the run is (stage, cursors, horizon) and, when known, its size. */
+  async saveCursor(cursor: SyncCursor, rowsTotal?: number): Promise<void> {
+    await this.pool.query(
+      `UPDATE sync_runs SET stage = $3, cursor = $4, rows_total = COALESCE($5, rows_total), updated_at = now() WHERE tenant_id = $1 AND run_id = $2`,
+      [this.tenantId, this.runId, cursor.stage ?? "pending", JSON.stringify(cursor), rowsTotal ?? null],
+    );
+  }
+
   /** Moves an entity's checkpoint without rows (its data came inline with another stage). */
   async advanceCheckpoint(entity: SyncEntity, rowversion: number): Promise<void> {
     await this.pool.query(

@@ -21,11 +21,11 @@ export class Presence {
     sqlStore.exec(`CREATE TABLE IF NOT EXISTS presence (
       connector_id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, version TEXT NOT NULL, capabilities TEXT NOT NULL,
       business_units TEXT NOT NULL, connected_at INTEGER NOT NULL, last_heartbeat INTEGER, metrics TEXT NOT NULL, status TEXT NOT NULL)`);
+    sqlStore.exec(`CREATE TABLE IF NOT EXISTS epochs (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)`);
   }
 
   /** Next fencing epoch: strictly increasing across connections and DO restarts. */
   nextEpoch(): number {
-    this.sqlStore.exec(`CREATE TABLE IF NOT EXISTS epochs (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)`);
     return this.sqlStore.exec<{ value: number }>(`INSERT INTO epochs VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET value = value + 1 RETURNING value`).one().value;
   }
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
+import type { JWK } from "jose";
+import { newCustomerSigningKey, signCustomerToken } from "./customer-keys.ts";
 
 export interface DemoTenant {
   id: string;
@@ -29,27 +30,11 @@ async function adminCall<T>(admin: Admin, method: string, path: string, body?: u
 async function customerSigningKey(dataDir: string): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
   const file = join(dataDir, "demo-customer-signing-key.json");
   if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
-  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
-  const kid = `demo-${Date.now().toString(36)}`;
-  const keys = {
-    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: "ES256" },
-    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" },
-  };
+  const keys = await newCustomerSigningKey(`demo-${Date.now().toString(36)}`);
   writeFileSync(file, JSON.stringify(keys), { mode: 0o600 });
   return keys;
 }
 
-/** A customer token as the tenant's shop would sign it after the customer logs in. */
-export async function signCustomerToken(privateJwk: JWK, tenantId: string, customerId: string): Promise<string> {
-  const key = await importJWK(privateJwk, "ES256");
-  return new SignJWT({})
-    .setProtectedHeader({ alg: "ES256", kid: privateJwk.kid! })
-    .setSubject(customerId)
-    .setIssuer(tenantId)
-    .setIssuedAt()
-    .setExpirationTime("30d")
-    .sign(key);
-}
 
 /**
  * Ensures the demo tenant exists with a working API key, connector token and customer token.

@@ -19,13 +19,12 @@ export function systemPostgresAvailable(): boolean {
 
 /** Finds Debian's Postgres binaries, installing the `postgresql` package if none are there. */
 function postgresBinDir(): string {
-  const find = findBinDir;
-  let dir = find();
+  let dir = findBinDir();
   if (!dir) {
     console.error("system postgres not found; installing Debian's postgresql (needs root and the Debian registry)...");
     execFileSync("apt-get", ["update"], { stdio: "inherit" });
     execFileSync("apt-get", ["install", "-y", "--no-install-recommends", "postgresql", "postgresql-contrib"], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-    dir = find();
+    dir = findBinDir();
   }
   if (!dir) throw new Error("no Postgres server binaries under /usr/lib/postgresql");
   return dir;

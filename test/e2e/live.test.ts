@@ -46,7 +46,7 @@ describe("live prices, stock, customer and orders through the tunnel", () => {
     const article = t.erp.article("1000010") as ErpArticle;
     t.erp.transaction(() => t.erp.putOverlay("articles", "1000010", { ...article, listPrice: article.listPrice * 2 + 1 }, new Date().toISOString()));
     await waitUntil(async () => (await ask()).listPrice !== before.listPrice, 10_000, "new price after event");
-    expect((await ask()).listPrice).toBe(Math.round((article.listPrice * 2 + 1) * 100) / 100 === article.listPrice * 2 + 1 ? article.listPrice * 2 + 1 : (await ask()).listPrice);
+    expect((await ask()).listPrice).toBe(article.listPrice * 2 + 1);
   });
 
   it("fails fast with 503 connector_offline when no connector is up", async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { exportJWK, generateKeyPair, type JWK, SignJWT, importJWK } from "jose";
+import type { JWK } from "jose";
 import { inject } from "vitest";
 import { parseConnectorConfig } from "../../connector-host/runtime/config.ts";
 import { type RunningConnector, startConnector } from "../../connector-host/runtime/connector.ts";
@@ -9,6 +9,7 @@ import { silentLogger } from "../../connector-host/runtime/log.ts";
 import type { SimConfig } from "../../connector-host/simulator/config.ts";
 import { ErpDatabase } from "../../connector-host/simulator/store.ts";
 import type { TenantConfigInput } from "../../schema/tenant-config.ts";
+import { newCustomerSigningKey, signCustomerToken } from "../../scripts/local/customer-keys.ts";
 import { adminHttp, http } from "./client.ts";
 
 let seq = 0;
@@ -36,10 +37,8 @@ export interface LiveTenant {
 /** A tenant with keys, a customer-token key pair and its own simulated enventa database. */
 export async function liveTenant(config: TenantConfigInput = {}, sim: Partial<SimConfig> = {}): Promise<LiveTenant> {
   const tenantId = `live-${Date.now().toString(36)}-${++seq}`;
-  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
   const kid = `k-${seq}`;
-  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "ES256" };
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "ES256" };
+  const { privateJwk, publicJwk } = await newCustomerSigningKey(kid);
   const created = await adminHttp("/tenants", { method: "POST", json: { tenantId, name: tenantId, config: { ...config, customerTokens: { issuer: tenantId, keys: [publicJwk] } } } });
   if (created.status !== 201) throw new Error(`tenant: ${created.status} ${JSON.stringify(created.body)}`);
   const key = await adminHttp(`/tenants/${tenantId}/api-keys`, { method: "POST", json: {} });
@@ -56,15 +55,7 @@ export async function liveTenant(config: TenantConfigInput = {}, sim: Partial<Si
     erp,
     erpPath,
     privateJwk,
-    async customerToken(customerId, opts = {}) {
-      return new SignJWT({})
-        .setProtectedHeader({ alg: "ES256", kid })
-        .setSubject(customerId)
-        .setIssuer(tenantId)
-        .setIssuedAt()
-        .setExpirationTime(opts.expiresIn ?? "1h")
-        .sign(await importJWK(opts.key ?? privateJwk, "ES256"));
-    },
+    customerToken: (customerId, opts = {}) => signCustomerToken(opts.key ?? privateJwk, tenantId, customerId, { kid, expiresIn: opts.expiresIn ?? "1h" }),
     async connectorToken(connectorId) {
       const r = await adminHttp(`/tenants/${tenantId}/connector-tokens`, { method: "POST", json: { connectorId } });
       return r.body.token as string;

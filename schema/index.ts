@@ -4,3 +4,4 @@ export * from "./connectors.ts";
 export * from "./catalog.ts";
 export * from "./sync.ts";
 export * from "./audit.ts";
+export * from "./search.ts";

@@ -2,6 +2,7 @@ import type { Pool } from "@neondatabase/serverless";
 import type { SyncCursor, SyncMode } from "../../schema/sync.ts";
 import type { TenantConfig } from "../../schema/tenant-config.ts";
 import { openDatabase } from "../../workers/db/client.ts";
+import { warmSummaries } from "../../workers/search/summaries.ts";
 import type { Logger } from "../../workers/lib/log.ts";
 import type { CallDispatcher } from "../calls/dispatcher.ts";
 import { STAGES, type SyncEntity, validateChunk } from "./rows.ts";
@@ -26,6 +27,8 @@ const STREAM_SILENCE_MS = 120_000;
 const MAX_ATTEMPTS = 20;
 /** How soon a run resumes after its object restarted mid-run. */
 const WATCHDOG_MS = 5_000;
+/** Time a sync may spend after its commit rebuilding search summaries of hot queries. */
+const SEARCH_WARM_BUDGET_MS = 60_000;
 
 /**
  * Orchestrates master-data sync runs for the tenant: one run at a time (DO SQLite and a partial
@@ -128,15 +131,29 @@ export class SyncRunner {
       for (const entity of STAGES.slice(startIndex)) {
         await this.stage(writer, entity, cursor, tenant.config);
       }
-      const { deleted } = await writer.finish();
+      const { deleted, catalogVersion } = await writer.finish();
       this.forget();
       await this.ctx.storage.deleteAlarm();
-      log("info", "sync run succeeded", { runId: run.runId, mode: run.mode, deleted });
+      log("info", "sync run succeeded", { runId: run.runId, mode: run.mode, deleted, catalogVersion });
+      this.warmSearch(tenant.tenantId, catalogVersion);
     } catch (err) {
       await this.failOrRetry(pool, tenant.tenantId, run, err);
     } finally {
       await pool.end().catch(() => {});
     }
+  }
+
+  /**
+   * Rebuilds the search summaries the storefront used before this commit (hottest first), so
+   * broad queries are fast again right after a sync; in the background, bounded in time.
+   */
+  private warmSearch(tenantId: string, version: number): void {
+    const log = this.log();
+    const handle = openDatabase(this.env);
+    warmSummaries(handle.db, tenantId, version - 1, version, SEARCH_WARM_BUDGET_MS)
+      .then((r) => log("info", "search summaries rebuilt", { catalogVersion: version, ...r }))
+      .catch((err: unknown) => log("warn", "search summaries not rebuilt", { error: String(err) }))
+      .finally(() => handle.pool.end().catch(() => {}));
   }
 
   private async checkpoints(pool: Pool, tenantId: string): Promise<Record<string, number>> {

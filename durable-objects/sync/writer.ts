@@ -202,7 +202,7 @@ export class SyncWriter {
    * Ends the run: a full run deletes what it did not see (gone from the ERP); the catalog
    * version moves so search caches drop what they hold.
    */
-  async finish(): Promise<{ deleted: number }> {
+  async finish(): Promise<{ deleted: number; catalogVersion: number }> {
     return this.tx(async (c) => {
       let deleted = 0;
       if (this.mode === "full") {
@@ -225,9 +225,9 @@ export class SyncWriter {
         }
         await c.query(`DELETE FROM sync_seen WHERE tenant_id = $1 AND run_id = $2`, [this.tenantId, this.runId]);
       }
-      await c.query(`UPDATE tenants SET catalog_version = catalog_version + 1 WHERE tenant_id = $1`, [this.tenantId]);
+      const v = await c.query(`UPDATE tenants SET catalog_version = catalog_version + 1 WHERE tenant_id = $1 RETURNING catalog_version`, [this.tenantId]);
       await c.query(`UPDATE sync_runs SET status = 'succeeded', stage = 'done', finished_at = now(), updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [this.tenantId, this.runId]);
-      return { deleted };
+      return { deleted, catalogVersion: Number((v.rows[0] as { catalog_version: string | number }).catalog_version) };
     });
   }
 }

@@ -4,23 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { articles } from "../../schema/index.ts";
 import type { FilterNode } from "../../schema/query-descriptor.ts";
 import { openDatabase } from "../../workers/db/client.ts";
-import { evaluateSearchFilter, type SearchRow } from "../../workers/search/reference.ts";
-import fixtureText from "../fixtures/relevance.ndjson?raw";
+import { evaluateSearchFilter } from "../../workers/search/reference.ts";
+import { fixture, loadFixture, rowOf } from "./search-fixture.ts";
 import { call, createTenantWithKey, type ErrorEnvelope } from "./helpers.ts";
-
-interface FixtureLine {
-  articleId: string;
-  name: string;
-  description: string;
-  brand: string | null;
-  ean: string | null;
-  categoryIds: string[];
-  attributes: Record<string, string>;
-  articleNumber?: string;
-  manufacturerNumber?: string;
-}
-const fixture: FixtureLine[] = fixtureText.trim().split("\n").map((l) => JSON.parse(l) as FixtureLine);
-const rowOf = (f: FixtureLine): SearchRow => ({ name: f.name, description: f.description, brand: f.brand, ean: f.ean, articleNumber: f.articleNumber ?? f.articleId, manufacturerNumber: f.manufacturerNumber ?? null, categoryIds: f.categoryIds, attributes: f.attributes });
 
 interface SearchBody {
   total: number;
@@ -44,13 +30,8 @@ const ids = (body: SearchBody) => body.items.map((i) => i.articleId);
 beforeAll(async () => {
   a = await createTenantWithKey();
   b = await createTenantWithKey();
-  const rows = (tenantId: string, prefix: string) =>
-    fixture.map((f, i) => ({
-      tenantId, articleId: `${prefix}${f.articleId}`, rowversion: BigInt(i + 1), articleNumber: f.articleNumber ?? f.articleId, name: f.name, description: f.description,
-      brand: f.brand, ean: f.ean, manufacturerNumber: f.manufacturerNumber ?? null, categoryIds: f.categoryIds, attributes: f.attributes,
-    }));
-  await handle.db.insert(articles).values(rows(a.tenantId, ""));
-  await handle.db.insert(articles).values(rows(b.tenantId, "B-"));
+  await loadFixture(handle.db, a.tenantId);
+  await loadFixture(handle.db, b.tenantId, "B-");
 });
 afterAll(() => handle.pool.end());
 

@@ -1,0 +1,57 @@
+import { sql } from "drizzle-orm";
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { NORMALIZE_SQL } from "./catalog.ts";
+import { tenantRef } from "./tenants.ts";
+
+/**
+ * The words of the tenant's article names (no numbers or sizes): the dictionary a misspelt
+ * query word is corrected against. A few hundred rows instead of 1.5M names, so typo tolerance
+ * is a trigram lookup in a small table. Kept by a statement trigger on `articles` (migration
+ * 0004), so every way rows arrive (sync, COPY, fixtures) feeds it.
+ */
+export const searchWords = pgTable(
+  "search_words",
+  {
+    tenantId: tenantRef(),
+    /** Lower case, as in the name: what the corrected query is made of. */
+    word: text("word").notNull(),
+    /** Spelled out like `name_norm` (ä -> ae, ß -> ss): what a query word is compared with. */
+    wordNorm: text("word_norm").generatedAlwaysAs(sql.raw(NORMALIZE_SQL("word"))),
+    /** Rows that brought the word (a popularity hint for choosing between corrections). */
+    ndoc: integer("ndoc").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.word] }), index("search_words_trgm_idx").using("gin", t.tenantId, sql`${t.wordNorm} gin_trgm_ops`)],
+);
+
+export interface SummaryRequest {
+  q: string;
+  filter?: unknown;
+  fuzzy: boolean;
+}
+export type FacetCounts = Record<string, { value: string; count: number }[]>;
+
+/**
+ * What a search costs to count: total, facet counts and the best-ranked ids of one query
+ * (text + filter) at one catalog version. Written for queries that were slow to answer and
+ * rebuilt for the hot ones when a sync moves the version, so a broad query ("Edelstahl",
+ * 400k hits) reads one row and fetches a page by primary key instead of counting and ranking
+ * every match again.
+ */
+export const searchSummaries = pgTable(
+  "search_summaries",
+  {
+    tenantId: tenantRef(),
+    catalogVersion: bigint("catalog_version", { mode: "number" }).notNull(),
+    /** sha-256 of the canonical request (query text, filter, fuzzy). */
+    queryKey: text("query_key").notNull(),
+    request: jsonb("request").$type<SummaryRequest>().notNull(),
+    total: integer("total").notNull(),
+    facets: jsonb("facets").$type<FacetCounts>().notNull(),
+    /** [articleId, score] in relevance order, at most SUMMARY_TOP of them. */
+    top: jsonb("top").$type<[string, number][]>().notNull(),
+    computedMs: integer("computed_ms").notNull(),
+    hits: integer("hits").notNull().default(0),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.catalogVersion, t.queryKey] })],
+);

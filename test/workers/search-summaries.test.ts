@@ -1,0 +1,109 @@
+import { env } from "cloudflare:workers";
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { articles, searchSummaries } from "../../schema/index.ts";
+import { openDatabase } from "../../workers/db/client.ts";
+import { textMatch } from "../../workers/search/match.ts";
+import { search, type SearchContext, type SearchRequest, type SearchResponse } from "../../workers/search/query.ts";
+import { storeSummary, warmSummaries } from "../../workers/search/summaries.ts";
+import { createTenantWithKey } from "./helpers.ts";
+import { loadFixture } from "./search-fixture.ts";
+
+const handle = openDatabase(env);
+const db = handle.db;
+let tenantId: string;
+
+const request = (r: Partial<SearchRequest>): SearchRequest => ({ q: "", facets: [], sort: "relevance", limit: 20, ...r });
+/** Background work run at once and awaited (in production it runs after the response). */
+function inline(version: number, extra: Partial<SearchContext> = {}): SearchContext & { settle(): Promise<void> } {
+  const pending: Promise<void>[] = [];
+  return { catalogVersion: version, background: (work) => void pending.push(work(db)), ...extra, settle: async () => void (await Promise.all(pending)) };
+}
+/** Every page of a search, in order, following the cursors. */
+async function allPages(req: SearchRequest, ctx: SearchContext = {}): Promise<{ ids: string[]; first: SearchResponse }> {
+  const ids: string[] = [];
+  let first: SearchResponse | undefined;
+  let cursor: string | null = null;
+  do {
+    const page: SearchResponse = await search(db, tenantId, { ...req, ...(cursor && { cursor }) }, ctx);
+    first ??= page;
+    ids.push(...page.items.map((i) => i.articleId));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return { ids, first: first! };
+}
+const summaryRows = (version: number) =>
+  db.select().from(searchSummaries).where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, version)));
+
+beforeAll(async () => {
+  tenantId = (await createTenantWithKey()).tenantId;
+  await loadFixture(db, tenantId);
+});
+afterAll(() => handle.pool.end());
+
+describe("search summaries (counts, facets and ranking per catalog version)", () => {
+  const cases: [string, Partial<SearchRequest>][] = [
+    ["broad word with facets", { q: "schraube", facets: ["brand", "category", "attr:Material"], limit: 7 }],
+    ["text and filter", { q: "Sechskantschraube", filter: { field: "attr:Gewinde", op: "EQ", value: "M8" }, facets: ["brand"], limit: 3 }],
+    ["typo (near spellings)", { q: "shraube", limit: 5 }],
+    ["sort by name", { q: "schraube", sort: "name", limit: 6 }],
+  ];
+  for (const [name, r] of cases) {
+    it(`answers exactly as the database does: ${name}`, async () => {
+      const req = request(r);
+      const plain = await allPages(req);
+      // Remember every query, however fast, then answer again from the stored summary.
+      const writing = inline(1, { rememberAfterMs: 0 });
+      await search(db, tenantId, req, writing);
+      await writing.settle();
+      expect((await summaryRows(1)).length).toBeGreaterThan(0);
+      const reading = inline(1);
+      const summarized = await allPages(req, reading);
+      await reading.settle();
+      expect(summarized.ids).toEqual(plain.ids);
+      expect(summarized.first.total).toBe(plain.first.total);
+      expect(summarized.first.facets).toEqual(plain.first.facets);
+      expect(summarized.first.items).toEqual(plain.first.items);
+      expect(summarized.first.fuzzy).toBe(plain.first.fuzzy);
+      expect(new Set(summarized.ids).size).toBe(plain.first.total);
+    });
+  }
+
+  it("pages past the end of a summary's ranking through the database, every match once", async () => {
+    const req = request({ q: "schraube", limit: 4 });
+    const plain = await allPages(req);
+    const match = textMatch("schraube");
+    await storeSummary(db, tenantId, 2, { q: "schraube", fuzzy: false }, match, []);
+    // A ranking shorter than the match (as for broad queries with more than SUMMARY_TOP hits).
+    const [row] = await summaryRows(2);
+    await db.update(searchSummaries).set({ top: row!.top.slice(0, 6) }).where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, 2)));
+    const summarized = await allPages(req, inline(2));
+    expect(summarized.ids).toEqual(plain.ids);
+    expect(plain.ids.length).toBeGreaterThan(10);
+  });
+
+  it("counts uses, and after a sync rebuilds the used summaries for the new version and drops the old", async () => {
+    const req = request({ q: "edelstahl", facets: ["brand"] });
+    const writing = inline(3, { rememberAfterMs: 0 });
+    const before = await search(db, tenantId, req, writing);
+    await writing.settle();
+    const reading = inline(3);
+    await search(db, tenantId, req, reading);
+    await reading.settle();
+    expect((await summaryRows(3)).find((s) => s.request.q === "edelstahl")?.hits).toBe(1);
+
+    // A sync adds an article and moves the version: the old summary must not answer for it.
+    await db.insert(articles).values({ tenantId, articleId: "NEW-EDELSTAHL", rowversion: 9999n, articleNumber: "NEW-1", name: "Edelstahl Winkel 90°", attributes: {} });
+    const fresh = await search(db, tenantId, req, inline(4));
+    expect(fresh.total).toBe(before.total + 1);
+
+    const { rebuilt } = await warmSummaries(db, tenantId, 3, 4, 30_000);
+    expect(rebuilt).toBeGreaterThan(0);
+    expect(await summaryRows(3)).toEqual([]);
+    const warmed = (await summaryRows(4)).find((s) => s.request.q === "edelstahl");
+    expect(warmed?.total).toBe(before.total + 1);
+    expect(warmed?.facets.brand).toEqual(fresh.facets.brand);
+    expect((await search(db, tenantId, req, inline(4))).items).toEqual(fresh.items);
+  });
+});
+

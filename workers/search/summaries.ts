@@ -1,0 +1,82 @@
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { type FacetCounts, searchSummaries, type SummaryRequest } from "../../schema/search.ts";
+import type { FilterNode } from "../../schema/query-descriptor.ts";
+import type { Database } from "../db/client.ts";
+import { sha256Hex } from "../lib/credentials.ts";
+import { fuzzyMatch, textMatch, type TextMatch } from "./match.ts";
+import { evaluate } from "./statement.ts";
+
+/** Ranked ids a summary keeps: the first 1,000 results (the largest page) need no ranking. */
+export const SUMMARY_TOP = 1000;
+/** A query that took this long to count is worth remembering for this catalog version. */
+export const SLOW_QUERY_MS = 30;
+/** Facets every summary carries, whatever the first request asked for. */
+const DEFAULT_FACETS = ["brand", "category"];
+
+export interface Summary {
+  key: string;
+  total: number;
+  facets: FacetCounts;
+  top: [string, number][];
+}
+
+export const summaryKey = (r: SummaryRequest) => sha256Hex(JSON.stringify([r.q, r.filter ?? null, r.fuzzy]));
+
+export async function readSummary(db: Database, tenantId: string, version: number, request: SummaryRequest): Promise<Summary | undefined> {
+  const key = await summaryKey(request);
+  const [row] = await db
+    .select({ total: searchSummaries.total, facets: searchSummaries.facets, top: searchSummaries.top })
+    .from(searchSummaries)
+    .where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, version), eq(searchSummaries.queryKey, key)));
+  return row && { key, ...row };
+}
+
+/** Counts a use, so the hottest summaries are rebuilt first when the catalog version moves. */
+export async function countSummaryHit(db: Database, tenantId: string, version: number, key: string): Promise<void> {
+  await db
+    .update(searchSummaries)
+    .set({ hits: sql`${searchSummaries.hits} + 1` })
+    .where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, version), eq(searchSummaries.queryKey, key)));
+}
+
+/** Counts, facets (the defaults plus `facets`) and the top ranking of one query, stored for `version`. */
+export async function storeSummary(db: Database, tenantId: string, version: number, request: SummaryRequest, match: TextMatch | undefined, facets: readonly string[]): Promise<void> {
+  const started = performance.now();
+  const wanted = [...new Set([...DEFAULT_FACETS, ...facets])];
+  const filter = request.filter as FilterNode | undefined;
+  const r = await evaluate(db, { tenantId, match, filter }, { sort: "relevance", after: undefined, limit: SUMMARY_TOP }, { count: true, facets: wanted, idsOnly: true });
+  const row = {
+    tenantId, catalogVersion: version, queryKey: await summaryKey(request), request, total: r.total ?? 0, facets: r.facets,
+    top: r.items.map((i): [string, number] => [i.articleId, i.score]), computedMs: Math.round(performance.now() - started),
+  };
+  await db
+    .insert(searchSummaries)
+    .values(row)
+    .onConflictDoUpdate({ target: [searchSummaries.tenantId, searchSummaries.catalogVersion, searchSummaries.queryKey], set: { total: row.total, facets: row.facets, top: row.top, computedMs: row.computedMs } });
+}
+
+/**
+ * After a sync moved the catalog from `from` to `to`: rebuilds the summaries that were used at
+ * `from`, hottest first, within a time budget, then drops those of older versions. Runs in the
+ * background of the sync (the version is already visible; until a summary is rebuilt its query
+ * is answered the slow way, never from old counts).
+ */
+export async function warmSummaries(db: Database, tenantId: string, from: number, to: number, budgetMs: number, limit = 100): Promise<{ rebuilt: number; dropped: number }> {
+  const started = performance.now();
+  const hot = await db
+    .select({ request: searchSummaries.request, facets: searchSummaries.facets })
+    .from(searchSummaries)
+    .where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, from)))
+    .orderBy(desc(searchSummaries.hits), desc(searchSummaries.computedMs))
+    .limit(limit);
+  let rebuilt = 0;
+  for (const { request, facets } of hot) {
+    if (performance.now() - started > budgetMs) break;
+    const match = request.fuzzy ? await fuzzyMatch(db, tenantId, request.q) : textMatch(request.q);
+    if (request.fuzzy && !match) continue;
+    await storeSummary(db, tenantId, to, request, match, Object.keys(facets));
+    rebuilt++;
+  }
+  const gone = await db.delete(searchSummaries).where(and(eq(searchSummaries.tenantId, tenantId), lt(searchSummaries.catalogVersion, to))).returning({ key: searchSummaries.queryKey });
+  return { rebuilt, dropped: gone.length };
+}

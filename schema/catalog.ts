@@ -52,7 +52,8 @@ export const articles = pgTable(
     index("articles_rowversion_idx").on(t.tenantId, t.rowversion),
     index("articles_number_idx").on(t.tenantId, t.articleNumber),
     index("articles_ean_idx").on(t.tenantId, t.ean),
-    index("articles_mpn_idx").on(t.tenantId, t.manufacturerNumber),
+    // Manufacturer numbers match case-insensitively, like article numbers.
+    index("articles_mpn_lower_idx").on(t.tenantId, sql`lower(${t.manufacturerNumber})`),
     index("articles_brand_idx").on(t.tenantId, t.brand),
     // btree_gin lets tenant_id lead the GIN indexes too.
     index("articles_search_idx").using("gin", t.tenantId, t.search),

@@ -31,9 +31,9 @@ const fmt = (ms: number) => (ms < 1 ? ms.toFixed(3) : ms.toFixed(2)).padStart(9)
 /** Prints an aligned table; `ratio` is p50 relative to the row named as floor. */
 export function printTable(title: string, rows: { name: string; s: Summary; floor?: Summary }[]): void {
   console.log(`\n${title}`);
-  console.log(`${"scenario".padEnd(44)} ${"n".padStart(6)} ${"p50 ms".padStart(9)} ${"p95 ms".padStart(9)} ${"p99 ms".padStart(9)} ${"mean ms".padStart(9)} ${"x floor".padStart(8)}`);
+  console.log(`${"scenario".padEnd(60)} ${"n".padStart(6)} ${"p50 ms".padStart(9)} ${"p95 ms".padStart(9)} ${"p99 ms".padStart(9)} ${"mean ms".padStart(9)} ${"x floor".padStart(8)}`);
   for (const { name, s, floor } of rows) {
     const ratio = floor ? (s.p50 / floor.p50).toFixed(2) + "x" : "floor";
-    console.log(`${name.padEnd(44)} ${String(s.n).padStart(6)} ${fmt(s.p50)} ${fmt(s.p95)} ${fmt(s.p99)} ${fmt(s.mean)} ${ratio.padStart(8)}`);
+    console.log(`${name.padEnd(60)} ${String(s.n).padStart(6)} ${fmt(s.p50)} ${fmt(s.p95)} ${fmt(s.p99)} ${fmt(s.mean)} ${ratio.padStart(8)}`);
   }
 }

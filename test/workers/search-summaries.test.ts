@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
-import { and, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { articles, searchSummaries } from "../../schema/index.ts";
+import { articles, searchSummaries, searchWords } from "../../schema/index.ts";
 import { openDatabase } from "../../workers/db/client.ts";
 import { textMatch } from "../../workers/search/match.ts";
 import { search, type SearchContext, type SearchRequest, type SearchResponse } from "../../workers/search/query.ts";
@@ -82,7 +82,7 @@ describe("search summaries (counts, facets and ranking per catalog version)", ()
     expect(plain.ids.length).toBeGreaterThan(10);
   });
 
-  it("counts uses, and after a sync rebuilds the used summaries for the new version and drops the old", async () => {
+  it("counts uses, and after a sync rebuilds the used summaries and the common words' for the new version, dropping the old", async () => {
     const req = request({ q: "edelstahl", facets: ["brand"] });
     const writing = inline(3, { rememberAfterMs: 0 });
     const before = await search(db, tenantId, req, writing);
@@ -100,6 +100,9 @@ describe("search summaries (counts, facets and ranking per catalog version)", ()
     const { rebuilt } = await warmSummaries(db, tenantId, 3, 4, 30_000);
     expect(rebuilt).toBeGreaterThan(0);
     expect(await summaryRows(3)).toEqual([]);
+    // The most common name word gets a summary too, though nobody asked it.
+    const [common] = await db.select({ word: searchWords.word }).from(searchWords).where(eq(searchWords.tenantId, tenantId)).orderBy(desc(searchWords.ndoc), searchWords.word).limit(1);
+    expect((await summaryRows(4)).some((s) => s.request.q === common!.word && !s.request.filter)).toBe(true);
     const warmed = (await summaryRows(4)).find((s) => s.request.q === "edelstahl");
     expect(warmed?.total).toBe(before.total + 1);
     expect(warmed?.facets.brand).toEqual(fresh.facets.brand);

@@ -20,8 +20,10 @@ export function textMatch(q: string): TextMatch | undefined {
   if (!q) return undefined;
   const qn = normalize(q);
   // Each branch must match an index of its own so the OR stays a BitmapOr, never a table scan:
-  // lower(article_number) (prefix index), ean, manufacturer_number (as stored).
-  const exact = sql`(lower(a.article_number) = ${qn} OR a.ean = ${q} OR a.manufacturer_number = ${q})`;
+  // lower(article_number) (prefix index), ean, lower(manufacturer_number). Case never matters,
+  // so a query's results depend on its lower-case form only (summaries are keyed by it).
+  const ql = q.toLowerCase();
+  const exact = sql`(lower(a.article_number) = ${qn} OR a.ean = ${q} OR lower(a.manufacturer_number) = ${ql})`;
   const prefix = looksLikeNumber(q) ? sql`lower(a.article_number) LIKE ${`${likeEscape(q.toLowerCase())}%`}` : sql`false`;
   // Terms are [a-z0-9]+ (substringTerms), and so are their stems: safe inside a LIKE pattern.
   const parts = substringTerms(q).map((t) => sql`a.name_norm LIKE ('%' || coalesce((ts_lexize('german_stem', ${t}))[1], ${t}) || '%')`);

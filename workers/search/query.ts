@@ -64,41 +64,45 @@ function decodeCursor(raw: string, sort: SearchRequest["sort"]): Cursor {
  * The page after `cursor` out of a summary's ranking, when the ranking reaches that far (it
  * holds the first SUMMARY_TOP results; a deeper page is ranked by the database).
  */
-function pageFromSummary(s: Summary, cursor: Cursor | undefined, limit: number): [string, number][] | undefined {
+function pageFromSummary(s: Summary, cursor: Cursor | undefined, limit: number): { ranked: [string, number][]; more: boolean } | undefined {
   const start = cursor ? s.top.findIndex(([id]) => id === cursor.id) + 1 : 0;
   if (cursor && start === 0) return undefined;
-  const slice = s.top.slice(start, start + limit + 1);
-  return slice.length > limit || s.top.length >= s.total ? slice : undefined;
+  const ranked = s.top.slice(start, start + limit);
+  const more = start + ranked.length < s.total;
+  return ranked.length === limit || !more ? { ranked, more } : undefined;
 }
 
 /** One text match (as typed, or near spellings) answered from its summary or the database. */
 async function answer(db: Database, tenantId: string, req: SearchRequest, match: TextMatch | undefined, fuzzy: boolean, ctx: SearchContext): Promise<SearchResponse> {
   const cursor = req.cursor ? decodeCursor(req.cursor, req.sort) : undefined;
   const selection: Selection = { tenantId, match, filter: req.filter };
-  const sreq: SummaryRequest = { q: req.q, ...(req.filter && { filter: req.filter }), fuzzy };
+  // Results depend on the lower-case query only (see textMatch), so summaries are shared across case.
+  const sreq: SummaryRequest = { q: req.q.toLowerCase(), ...(req.filter && { filter: req.filter }), fuzzy };
   const version = ctx.catalogVersion;
   const summary = version === undefined ? undefined : await readSummary(db, tenantId, version, sreq);
   let total: number;
   let facets: SearchResponse["facets"];
   let rows: SearchItem[];
+  let more: boolean;
   if (summary && req.facets.every((f) => f in summary.facets)) {
     ctx.background?.((bg) => countSummaryHit(bg, tenantId, version!, summary.key));
     total = summary.total;
     facets = Object.fromEntries(req.facets.map((f) => [f, summary.facets[f]!]));
-    const ranked = req.sort === "relevance" ? pageFromSummary(summary, cursor, req.limit) : undefined;
-    rows = ranked ? await itemsByIds(db, tenantId, ranked) : (await evaluate(db, selection, { sort: req.sort, after: cursor, limit: req.limit + 1 }, { count: false, facets: [] })).items;
+    const fromSummary = req.sort === "relevance" ? pageFromSummary(summary, cursor, req.limit) : undefined;
+    rows = fromSummary ? await itemsByIds(db, tenantId, fromSummary.ranked) : (await evaluate(db, selection, { sort: req.sort, after: cursor, limit: req.limit + 1 }, { count: false, facets: [] })).items;
+    more = fromSummary ? fromSummary.more : rows.length > req.limit;
   } else {
     const started = performance.now();
     const r = await evaluate(db, selection, { sort: req.sort, after: cursor, limit: req.limit + 1 }, { count: true, facets: req.facets });
     total = r.total ?? 0;
     facets = r.facets;
     rows = r.items;
+    more = rows.length > req.limit;
     if (version !== undefined && performance.now() - started >= (ctx.rememberAfterMs ?? SLOW_QUERY_MS)) {
       const remembered = [...new Set([...req.facets, ...Object.keys(summary?.facets ?? {})])];
       ctx.background?.((bg) => storeSummary(bg, tenantId, version, sreq, match, remembered));
     }
   }
-  const more = rows.length > req.limit;
   const items = more ? rows.slice(0, req.limit) : rows;
   const last = items.at(-1);
   const k = req.sort === "relevance" ? last?.score : req.sort === "name" ? last?.name : last?.articleNumber;

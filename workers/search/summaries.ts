@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
-import { type FacetCounts, searchSummaries, type SummaryRequest } from "../../schema/search.ts";
+import { type FacetCounts, searchSummaries, searchWords, type SummaryRequest } from "../../schema/search.ts";
 import type { FilterNode } from "../../schema/query-descriptor.ts";
 import type { Database } from "../db/client.ts";
 import { sha256Hex } from "../lib/credentials.ts";
@@ -57,18 +57,24 @@ export async function storeSummary(db: Database, tenantId: string, version: numb
 
 /**
  * After a sync moved the catalog from `from` to `to`: rebuilds the summaries that were used at
- * `from`, hottest first, within a time budget, then drops those of older versions. Runs in the
+ * `from` (hottest first), then those of the most common name words, within a time budget, and
+ * drops those of older versions. Runs in the
  * background of the sync (the version is already visible; until a summary is rebuilt its query
  * is answered the slow way, never from old counts).
  */
-export async function warmSummaries(db: Database, tenantId: string, from: number, to: number, budgetMs: number, limit = 100): Promise<{ rebuilt: number; dropped: number }> {
+export async function warmSummaries(db: Database, tenantId: string, from: number, to: number, budgetMs: number, limit = 100, seedWords = 30): Promise<{ rebuilt: number; dropped: number }> {
   const started = performance.now();
-  const hot = await db
+  const hot: { request: SummaryRequest; facets: FacetCounts }[] = await db
     .select({ request: searchSummaries.request, facets: searchSummaries.facets })
     .from(searchSummaries)
     .where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, from)))
     .orderBy(desc(searchSummaries.hits), desc(searchSummaries.computedMs))
     .limit(limit);
+  // Then the catalog's most common name words: the broad single-word queries a storefront
+  // gets first (and the slowest to count), even before anyone asked them at this version.
+  const words = await db.select({ word: searchWords.word }).from(searchWords).where(eq(searchWords.tenantId, tenantId)).orderBy(desc(searchWords.ndoc), searchWords.word).limit(seedWords);
+  const known = new Set(hot.map((h) => `${h.request.q}\u0000${JSON.stringify(h.request.filter ?? null)}\u0000${h.request.fuzzy}`));
+  for (const { word } of words) if (!known.has(`${word}\u0000null\u0000false`)) hot.push({ request: { q: word, fuzzy: false }, facets: {} });
   let rebuilt = 0;
   for (const { request, facets } of hot) {
     if (performance.now() - started > budgetMs) break;

@@ -64,3 +64,14 @@ export async function pgCounts(url: string, tenantId: string): Promise<Record<st
     await c.end();
   }
 }
+
+/** One query's rows, straight from Postgres (what the gateway's answers are checked against). */
+export async function pgQuery<T>(url: string, text: string, params: unknown[]): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}

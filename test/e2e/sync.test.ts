@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { mutate } from "../../connector-host/simulator/mutate.ts";
 import { adminHttp } from "./client.ts";
-import { erpDigest, pgCounts, pgDigest } from "./ground-truth.ts";
+import { erpDigest, pgCounts, pgDigest, pgQuery } from "./ground-truth.ts";
 import { cleanupFixtures, liveTenant, waitUntil } from "./tenant-fixture.ts";
 
 afterAll(cleanupFixtures);
@@ -56,6 +56,19 @@ describe("master-data sync (real Postgres, connector and simulator)", () => {
     for (const id of changes.added.slice(0, 5)) expect((await t.get(`/v1/catalog/articles/${id}`)).status).toBe(200);
     const changed = await t.get(`/v1/catalog/articles/${changes.changed[0]}`);
     expect(changed.body.name).toBe(t.erp.article(changes.changed[0]!)!.name);
+
+    // Search follows the sync: after the commit the summaries of the commonest name words are
+    // rebuilt for the new catalog version, and what they answer equals Postgres' own count.
+    const current = async () => (await pgQuery<{ v: string }>(url, `SELECT catalog_version AS v FROM tenants WHERE tenant_id = $1`, [t.tenantId]))[0]!.v;
+    const [common] = await pgQuery<{ word: string }>(url, `SELECT word FROM search_words WHERE tenant_id = $1 ORDER BY ndoc DESC, word LIMIT 1`, [t.tenantId]);
+    await waitUntil(
+      async () => (await pgQuery(url, `SELECT 1 FROM search_summaries WHERE tenant_id = $1 AND catalog_version = $2 AND request->>'q' = $3`, [t.tenantId, await current(), common!.word])).length > 0,
+      60_000,
+      "search summaries rebuilt",
+    );
+    const found = await t.get(`/v1/catalog/search?q=${encodeURIComponent(common!.word)}`);
+    const [direct] = await pgQuery<{ n: number }>(url, `SELECT count(*)::int AS n FROM articles WHERE tenant_id = $1 AND deleted_at IS NULL AND (search @@ plainto_tsquery('german', $2) OR name_norm LIKE '%' || $2 || '%')`, [t.tenantId, common!.word]);
+    expect(found.body.total).toBe(direct!.n);
 
     await runSync(t.tenantId, "full");
     expect(await pgDigest(url, t.tenantId)).toEqual(erpDigest(t.erp));

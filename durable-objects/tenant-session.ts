@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Frame, PROTOCOL_VERSION, decodeFrame, encodeFrame, jsonBytes, parseJsonBytes } from "../proto/tunnel.ts";
 import { type TenantConfig, tenantConfigSchema } from "../schema/tenant-config.ts";
 import { createLogger, type Logger } from "../workers/lib/log.ts";
+import { AlarmSchedule } from "./alarms.ts";
 import { CallDispatcher, type Connection } from "./calls/dispatcher.ts";
 import { type LiveResult, toLiveError } from "./errors.ts";
 import { LiveCache } from "./live/cache.ts";
@@ -42,6 +43,7 @@ export class TenantSession extends DurableObject<Env> {
   private readonly dispatcher: CallDispatcher;
   private readonly live: LiveServices;
   private readonly sync: SyncRunner;
+  private readonly alarms: AlarmSchedule;
   private tenant: TenantRef | undefined;
   private log: Logger;
   private lastMirror = new Map<string, number>();
@@ -68,12 +70,23 @@ export class TenantSession extends DurableObject<Env> {
       }
     };
     this.live = new LiveServices(this.dispatcher, this.cache, () => this.config());
-    this.sync = new SyncRunner(ctx, env, this.dispatcher, () => this.tenant, () => this.log);
+    this.alarms = new AlarmSchedule(ctx.storage);
+    this.sync = new SyncRunner(ctx, env, this.dispatcher, this.alarms, () => this.tenant, () => this.log);
   }
 
-  /** The alarm keeps a sync run going (and resumes it after a restart). */
+  /**
+   * The one alarm is shared through the AlarmSchedule: each part whose time has come is woken,
+   * then the alarm is set to the earliest time any part still wants.
+   */
   override async alarm(): Promise<void> {
-    await this.sync.onAlarm();
+    for (const owner of this.alarms.takeDue(Date.now())) {
+      try {
+        if (owner === "sync") await this.sync.onAlarm();
+      } catch (err) {
+        this.log("error", "alarm handler failed", { owner, error: String(err) });
+      }
+    }
+    await this.alarms.arm();
   }
 
   /** Starts a master-data sync run now, or joins the running one. */

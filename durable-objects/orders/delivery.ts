@@ -69,6 +69,18 @@ export class OrderDelivery {
     return this.sending.has(orderId);
   }
 
+  /**
+   * Marks an order as being sent before its first attempt starts, so a drain that runs in
+   * between (a connector's hello) does not send it a second time; `attempt` releases it.
+   */
+  hold(orderId: string): void {
+    this.sending.add(orderId);
+  }
+
+  release(orderId: string): void {
+    this.sending.delete(orderId);
+  }
+
   get busy(): boolean {
     return this.draining !== undefined;
   }

@@ -87,6 +87,7 @@ export class OrderService {
 
     const running = `${p.customerId}\n${p.idempotencyKey}`;
     this.running.add(running);
+    this.delivery.hold(orderId);
     try {
       await this.d.alarms.setEarliest("orders", watchdogAt);
       this.prune(now);
@@ -95,6 +96,7 @@ export class OrderService {
       await this.delivery.schedule();
       return { receipt, replayed: false };
     } finally {
+      this.delivery.release(orderId);
       this.running.delete(running);
     }
   }

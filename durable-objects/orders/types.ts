@@ -35,7 +35,8 @@ export interface OrderLineView {
 export interface OrderView {
   /** Null for an ERP order the gateway did not place. */
   orderId: string | null;
-  status: OrderStatus;
+  /** One of OrderStatus, or a status of the ERP's this gateway does not know (passed through). */
+  status: string;
   erpOrderNo: string | null;
   rejectReason: string | null;
   customerReference: string | null;
@@ -78,7 +79,8 @@ export const erpOrderSchema = z.looseObject({
   orderNo: z.string(),
   externalRef: z.string(),
   customerId: z.string(),
-  status: z.enum(["created", "in_progress", "shipped", "delivered", "cancelled", "rejected"]),
+  // Any string: a status this gateway does not know yet must not make the answer unreadable.
+  status: z.string().min(1).max(64),
   rejectReason: z.string().nullable().optional(),
   lines: z.array(z.looseObject({ articleId: z.string(), quantity: z.number(), unitPrice: z.number().optional() })).optional(),
   deliveryAddress: z.record(z.string(), z.string()).optional(),

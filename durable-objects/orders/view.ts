@@ -1,9 +1,7 @@
-import type { ErpOrder, OrderReceipt, OrderStatus, OrderView, OutboxOrder } from "./types.ts";
+import type { ErpOrder, OrderReceipt, OrderView, OutboxOrder } from "./types.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const STATUSES: readonly OrderStatus[] = ["queued", "rejected", "created", "in_progress", "shipped", "delivered", "cancelled"];
-const asStatus = (s: string | null): OrderStatus => (STATUSES as readonly string[]).includes(s ?? "") ? (s as OrderStatus) : "created";
 
 /** The answer to a create, from the outbox row as it stands. */
 export function receiptOf(o: OutboxOrder): OrderReceipt {
@@ -23,7 +21,7 @@ export function receiptOf(o: OutboxOrder): OrderReceipt {
 export function viewOfOutbox(o: OutboxOrder, stale: boolean): OrderView {
   return {
     orderId: o.orderId,
-    status: o.status === "pending" ? "queued" : o.status === "rejected" ? "rejected" : asStatus(o.erpStatus),
+    status: o.status === "pending" ? "queued" : o.status === "rejected" ? "rejected" : (o.erpStatus ?? "created"),
     erpOrderNo: o.erpOrderNo,
     rejectReason: o.rejectReason,
     customerReference: o.request.customerReference ?? null,

@@ -45,7 +45,7 @@ describe("the TenantSession's one alarm, shared by sync and order delivery", () 
   it("an order retry at its time leaves the sync run's time alone", async () => {
     const tenantId = uniqueTenantId("alarm-orders");
     const { privateJwk, publicJwk } = await newCustomerSigningKey("k1");
-    expect((await admin("/tenants", "POST", { tenantId, name: tenantId, config: { customerTokens: { issuer: tenantId, keys: [publicJwk] } } })).status).toBe(201);
+    expect((await admin("/tenants", "POST", { tenantId, name: tenantId, config: { customerTokens: { issuer: tenantId, keys: [publicJwk] }, sync: { enabled: false } } })).status).toBe(201);
     const { key } = (await (await admin(`/tenants/${tenantId}/api-keys`, "POST", { name: "t" })).json()) as { key: string };
     const { pool } = openDatabase(env);
     await pool.query(`INSERT INTO articles (tenant_id, article_id, rowversion, article_number, name) VALUES ($1, '1000001', 1, 'SW-1', 'Schraube')`, [tenantId]);
@@ -53,7 +53,8 @@ describe("the TenantSession's one alarm, shared by sync and order delivery", () 
     const headers = { authorization: `Bearer ${key}`, "x-customer-token": await signCustomerToken(privateJwk, tenantId, "K10001"), "content-type": "application/json" };
     const body = { lines: [{ articleId: "1000001", quantity: 2 }], deliveryAddress: { name: "Kunde", street: "Weg 1", postalCode: "12345", city: "Berlin", country: "DE" } };
 
-    // No connector: the order is queued, and the order part of the alarm wants its retry.
+    // No connector: the order is queued, and the order part of the alarm wants its retry. (No
+    // scheduled sync for this tenant: the cron test, sharing this database, must not start one.)
     const res = await call("/v1/orders", { method: "POST", headers: { ...headers, "idempotency-key": "k-1" }, body: JSON.stringify(body) });
     expect(res.status).toBe(202);
     const { orderId } = (await res.json()) as { orderId: string };

@@ -10,7 +10,11 @@ export type LiveErrorCode =
   | "forbidden_operation"
   | "not_found"
   | "erp_error"
-  | "bad_request";
+  | "bad_request"
+  /** The Idempotency-Key's first request is still running. */
+  | "idempotency_conflict"
+  /** The Idempotency-Key was used before with a different request. */
+  | "idempotency_key_reused";
 
 export interface LiveError {
   code: LiveErrorCode;
@@ -40,8 +44,12 @@ export function toLiveError(err: unknown): LiveError {
   return { code: "erp_error", message: err instanceof Error ? err.message : String(err) };
 }
 
-/** Error codes a connector sends back, mapped to what the storefront sees. */
-export function fromConnectorError(code: string, message: string): LiveCallError {
+/**
+ * Error codes a connector sends back, mapped to what the storefront sees. An ERP failure the
+ * connector marks retryable (a lost database connection, a login in progress) keeps that as a
+ * retry hint, so callers that retry (order delivery) can tell it from a final refusal.
+ */
+export function fromConnectorError(code: string, message: string, retryable = false): LiveCallError {
   switch (code) {
     case "busy":
       return new LiveCallError("busy", message, 1);
@@ -53,6 +61,14 @@ export function fromConnectorError(code: string, message: string): LiveCallError
     case "cancelled":
       return new LiveCallError("connector_disconnected", message, 1);
     default:
-      return new LiveCallError("erp_error", `${code}: ${message}`);
+      return new LiveCallError("erp_error", `${code}: ${message}`, retryable ? 1 : undefined);
   }
+}
+
+/** Failures that say nothing about the call itself: the ERP could not be asked (now). */
+const UNREACHABLE: ReadonlySet<LiveErrorCode> = new Set(["connector_offline", "connector_disconnected", "deadline_exceeded", "busy"]);
+
+/** Whether the same call may succeed later: the ERP was unreachable, or it said "try again". */
+export function isTransient(e: LiveError): boolean {
+  return UNREACHABLE.has(e.code) || (e.code === "erp_error" && e.retryAfter !== undefined);
 }

@@ -45,7 +45,7 @@ export class CallMetrics {
   }
 
   /** Prometheus exposition lines (without HELP/TYPE headers, which the Worker adds once). */
-  render(tenant: string, extra: { cacheHitRatio: number; connectors: { connectorId: string; queueDepth: number; lastHeartbeatAgeSeconds: number }[]; queueDepth: number }): string[] {
+  render(tenant: string, extra: { cacheHitRatio: number; connectors: { connectorId: string; queueDepth: number; lastHeartbeatAgeSeconds: number }[]; queueDepth: number; ordersQueued: number }): string[] {
     this.flush();
     const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
     const t = `tenant="${esc(tenant)}"`;
@@ -73,6 +73,7 @@ export class CallMetrics {
     lines.push(`erp_provider_cache_hit_ratio{provider="enventa",${t}} ${extra.cacheHitRatio}`);
     lines.push(`b2x_connectors_online{${t}} ${extra.connectors.length}`);
     lines.push(`b2x_tenant_queue_depth{${t}} ${extra.queueDepth}`);
+    lines.push(`b2x_orders_queued{${t}} ${extra.ordersQueued}`);
     for (const c of extra.connectors) {
       lines.push(`b2x_connector_queue_depth{${t},connector="${esc(c.connectorId)}"} ${c.queueDepth}`);
       lines.push(`b2x_connector_heartbeat_age_seconds{${t},connector="${esc(c.connectorId)}"} ${c.lastHeartbeatAgeSeconds}`);
@@ -92,6 +93,8 @@ export const METRIC_HEADERS = [
   "# TYPE b2x_connectors_online gauge",
   "# HELP b2x_tenant_queue_depth Calls waiting in the TenantSession for a free ERP session.",
   "# TYPE b2x_tenant_queue_depth gauge",
+  "# HELP b2x_orders_queued Orders in the tenant's outbox not yet in the ERP.",
+  "# TYPE b2x_orders_queued gauge",
   "# HELP b2x_connector_queue_depth Queue depth a connector last reported (all BusinessUnits).",
   "# TYPE b2x_connector_queue_depth gauge",
   "# HELP b2x_connector_heartbeat_age_seconds Seconds since the connector's last heartbeat.",

@@ -1,12 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Frame, PROTOCOL_VERSION, decodeFrame, encodeFrame, jsonBytes, parseJsonBytes } from "../proto/tunnel.ts";
+import type { OrderRequest } from "../schema/order-request.ts";
 import { type TenantConfig, tenantConfigSchema } from "../schema/tenant-config.ts";
 import { createLogger, type Logger } from "../workers/lib/log.ts";
+import { AlarmSchedule } from "./alarms.ts";
 import { CallDispatcher, type Connection } from "./calls/dispatcher.ts";
 import { type LiveResult, toLiveError } from "./errors.ts";
 import { LiveCache } from "./live/cache.ts";
 import { type ItemAnswer, LiveServices, type PriceItem } from "./live/services.ts";
 import { CallMetrics } from "./metrics.ts";
+import { type PlaceOrder, type Placed, OrderService } from "./orders/service.ts";
+import type { OrderView } from "./orders/types.ts";
 import { type StartResult, SyncRunner } from "./sync/runner.ts";
 import type { SyncMode } from "../schema/sync.ts";
 import { type SocketAttachment, attachmentOf, setAttachment } from "./tunnel/attachment.ts";
@@ -42,6 +46,8 @@ export class TenantSession extends DurableObject<Env> {
   private readonly dispatcher: CallDispatcher;
   private readonly live: LiveServices;
   private readonly sync: SyncRunner;
+  private readonly alarms: AlarmSchedule;
+  private readonly orders: OrderService;
   private tenant: TenantRef | undefined;
   private log: Logger;
   private lastMirror = new Map<string, number>();
@@ -68,12 +74,29 @@ export class TenantSession extends DurableObject<Env> {
       }
     };
     this.live = new LiveServices(this.dispatcher, this.cache, () => this.config());
-    this.sync = new SyncRunner(ctx, env, this.dispatcher, () => this.tenant, () => this.log);
+    this.alarms = new AlarmSchedule(ctx.storage);
+    this.sync = new SyncRunner(ctx, env, this.dispatcher, this.alarms, () => this.tenant, () => this.log);
+    this.orders = new OrderService({
+      storage: ctx.storage, env, dispatcher: this.dispatcher, live: this.live, alarms: this.alarms,
+      config: () => this.config(), tenantId: () => this.tenant?.tenantId, log: () => this.log,
+    });
   }
 
-  /** The alarm keeps a sync run going (and resumes it after a restart). */
+  /**
+   * The one alarm serves the sync run (watchdog, resume after a restart) and order delivery
+   * (backoff, resume after a restart): each part whose time has come is woken, then the alarm
+   * is set to the earliest time any part still wants.
+   */
   override async alarm(): Promise<void> {
-    await this.sync.onAlarm();
+    for (const owner of this.alarms.takeDue(Date.now())) {
+      try {
+        if (owner === "sync") await this.sync.onAlarm();
+        else await this.orders.onAlarm();
+      } catch (err) {
+        this.log("error", "alarm handler failed", { owner, error: String(err) });
+      }
+    }
+    await this.alarms.arm();
   }
 
   /** Starts a master-data sync run now, or joins the running one. */
@@ -240,6 +263,8 @@ export class TenantSession extends DurableObject<Env> {
     this.log("info", "connector online", { connectorId: att.connectorId, epoch: att.epoch, version: att.hello.version, businessUnits: att.hello.businessUnits });
     this.mirror(att.connectorId, true);
     this.dispatcher.pump();
+    // Orders queued while no connector was online go now, not at their backoff time.
+    this.orders.connectorOnline();
   }
 
   private onHeartbeat(ws: WebSocket, att: SocketAttachment, metrics: Record<string, number>): void {
@@ -324,18 +349,30 @@ export class TenantSession extends DurableObject<Env> {
     return this.run(ref, () => this.live.customer(requestId, customerId));
   }
 
-  order(ref: TenantRef, requestId: string, customerId: string, orderRef: { orderNo?: string; externalRef?: string }): Promise<LiveResult<unknown>> {
-    return this.run(ref, () => this.live.order(requestId, customerId, orderRef));
+  /** Places an order once per idempotency key (see OrderService.create). */
+  createOrder(ref: TenantRef, order: PlaceOrder): Promise<LiveResult<Placed>> {
+    return this.run(ref, () => this.orders.create(order));
+  }
+
+  /** The stored answer of an idempotency key, if it has one. */
+  storedOrderAnswer(ref: TenantRef, customerId: string, idempotencyKey: string, request: OrderRequest): Promise<LiveResult<Placed | null>> {
+    return this.run(ref, async () => (await this.orders.storedAnswer(customerId, idempotencyKey, request)) ?? null);
+  }
+
+  /** An order by the gateway's id or the ERP's number, for its own customer only. */
+  order(ref: TenantRef, requestId: string, customerId: string, orderId: string): Promise<LiveResult<OrderView>> {
+    return this.run(ref, () => this.orders.view(requestId, customerId, orderId));
   }
 
   /** Connector presence (each replica), as the DO knows it. */
-  async connectorPresence(): Promise<{ connectors: (PresenceRow & { connected: boolean })[]; queueDepth: number; inFlight: number; cacheHitRatio: number }> {
+  async connectorPresence(): Promise<{ connectors: (PresenceRow & { connected: boolean })[]; queueDepth: number; inFlight: number; cacheHitRatio: number; ordersQueued: number }> {
     const open = new Set(this.connections().map((c) => `${c.att.connectorId}:${c.att.epoch}`));
     return {
       connectors: this.presence.list().map((r) => ({ ...r, connected: open.has(`${r.connectorId}:${r.epoch}`) })),
       queueDepth: this.dispatcher.queueDepth(),
       inFlight: this.dispatcher.inFlight,
       cacheHitRatio: this.cache.hitRatio,
+      ordersQueued: this.orders.pendingCount(),
     };
   }
 
@@ -345,6 +382,7 @@ export class TenantSession extends DurableObject<Env> {
     return this.metrics.render(this.tenant?.tenantId ?? "unknown", {
       cacheHitRatio: this.cache.hitRatio,
       queueDepth: this.dispatcher.queueDepth(),
+      ordersQueued: this.orders.pendingCount(),
       connectors: this.connections().map((c) => ({
         connectorId: c.att.connectorId,
         queueDepth: Object.values(c.att.queueDepth ?? {}).reduce((a, b) => a + b, 0),

@@ -13,6 +13,7 @@ import { connectorRoutes } from "./routes/connector.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { orderRoutes } from "./routes/orders.ts";
 import { sessionRoutes } from "./routes/session.ts";
 import type { AppEnv } from "./types.ts";
 
@@ -26,6 +27,7 @@ const storefront = new Hono<AppEnv>()
   .use("/orders/*", tenantAuth, rateLimit)
   .route("/catalog", catalogRoutes)
   .route("/session", sessionRoutes)
+  .route("/orders", orderRoutes)
   .route("/", liveRoutes);
 
 export const app = new Hono<AppEnv>()

@@ -22,6 +22,11 @@ export type ErrorCode =
   | "session_unavailable"
   | "busy"
   | "not_ready"
+  | "idempotency_key_required"
+  | "idempotency_conflict"
+  | "idempotency_key_reused"
+  | "unknown_articles"
+  | "order_rejected"
   | "internal";
 
 export interface ErrorIssue {
@@ -37,6 +42,8 @@ export class AppError extends Error {
     message: string,
     readonly issues?: ErrorIssue[],
     readonly headers?: Record<string, string>,
+    /** More members of the body beside `error` (a rejected order carries the order). */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
     this.name = "AppError";
@@ -52,12 +59,13 @@ export const conflict = (message: string) => new AppError(409, "conflict", messa
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; requestId: string; issues?: ErrorIssue[] };
+  [member: string]: unknown;
 }
 
 /** Maps any thrown value to the contract's envelope; never leaks a stack trace. */
 export function toErrorResponse(err: unknown, requestId: string): { status: ContentfulStatusCode; body: ErrorBody; headers: Record<string, string> } {
   if (err instanceof AppError) {
-    const body: ErrorBody = { error: { code: err.code, message: err.message, requestId } };
+    const body: ErrorBody = { ...err.extra, error: { code: err.code, message: err.message, requestId } };
     if (err.issues) body.error.issues = err.issues;
     return { status: err.status, body, headers: err.headers ?? {} };
   }

@@ -5,6 +5,7 @@ import { issueKeyBody, issueTokenBody } from "./routes/admin/credentials.ts";
 import { startBody } from "./routes/admin/sync.ts";
 import { createTenantBody, updateTenantBody } from "./routes/admin/tenants.ts";
 import { detailQuery, listQuery, searchQuery } from "./routes/catalog.ts";
+import { createOrderSchema } from "../schema/order-request.ts";
 import { pricesBody, stockBody } from "./routes/live.ts";
 import { searchRequestSchema } from "./search/query.ts";
 
@@ -20,8 +21,17 @@ interface Route {
   auth: Auth;
   body?: string;
   query?: z.ZodObject;
+  headers?: { name: string; required: boolean; description: string }[];
   ok: number;
+  /** Further documented outcomes beside `ok` and the default error. */
+  also?: Record<number, string>;
 }
+
+const IDEMPOTENCY_KEY = {
+  name: "Idempotency-Key",
+  required: true,
+  description: "A new unique value per order (1-255 visible ASCII). The same key with the same body answers the stored result again (at least 24 h, `Idempotent-Replayed: true`); with another body 422; while the first request runs 409.",
+};
 
 const ROUTES: Route[] = [
   { method: "get", path: "/v1/health", summary: "Liveness", auth: "none", ok: 200 },
@@ -33,7 +43,12 @@ const ROUTES: Route[] = [
   { method: "post", path: "/v1/prices", summary: "Live customer prices (up to 1,000 items)", auth: "apiKey+customer", body: "PricesRequest", ok: 200 },
   { method: "post", path: "/v1/stock", summary: "Live stock per warehouse (up to 1,000 articles)", auth: "apiKey", body: "StockRequest", ok: 200 },
   { method: "get", path: "/v1/customers/me", summary: "The customer of the customer token, from the ERP", auth: "apiKey+customer", ok: 200 },
-  { method: "get", path: "/v1/orders/{orderId}", summary: "Live order status (own orders only)", auth: "apiKey+customer", ok: 200 },
+  {
+    method: "post", path: "/v1/orders", summary: "Place an order for the token's customer; created in the ERP exactly once per Idempotency-Key", auth: "apiKey+customer", body: "CreateOrderRequest",
+    headers: [IDEMPOTENCY_KEY], ok: 201,
+    also: { 202: "Queued: no connector could take it now; delivered when one is back (poll GET /v1/orders/{orderId})", 409: "idempotency_conflict: the key's first request is still running", 422: "order_rejected (the ERP refused it; the body's `order` has the id and reason), unknown_articles, or idempotency_key_reused" },
+  },
+  { method: "get", path: "/v1/orders/{orderId}", summary: "Order status by the gateway's order id or the ERP order number: queued, rejected, or the ERP's live status (own orders only)", auth: "apiKey+customer", ok: 200 },
   { method: "post", path: "/v1/admin/tenants", summary: "Create a tenant", auth: "admin", body: "CreateTenant", ok: 201 },
   { method: "get", path: "/v1/admin/tenants", summary: "List tenants", auth: "admin", ok: 200 },
   { method: "get", path: "/v1/admin/tenants/{tenantId}", summary: "Read a tenant", auth: "admin", ok: 200 },
@@ -66,6 +81,7 @@ function components(): Record<string, unknown> {
   registry.add(searchRequestSchema, { id: "SearchRequest" });
   registry.add(pricesBody, { id: "PricesRequest" });
   registry.add(stockBody, { id: "StockRequest" });
+  registry.add(createOrderSchema, { id: "CreateOrderRequest" });
   registry.add(tenantConfigSchema, { id: "TenantConfig" });
   registry.add(createTenantBody, { id: "CreateTenant" });
   registry.add(updateTenantBody, { id: "UpdateTenant" });
@@ -82,6 +98,7 @@ function parameters(r: Route): unknown[] {
     const js = z.toJSONSchema(r.query, { target: "draft-2020-12", io: "input", unrepresentable: "any" }) as { properties?: Record<string, unknown>; required?: string[] };
     for (const [name, schema] of Object.entries(js.properties ?? {})) params.push({ name, in: "query", required: js.required?.includes(name) ?? false, schema });
   }
+  for (const h of r.headers ?? []) params.push({ name: h.name, in: "header", required: h.required, description: h.description, schema: { type: "string", minLength: 1, maxLength: 255 } });
   return params;
 }
 
@@ -107,6 +124,7 @@ export function openApiDocument(): unknown {
         ...(r.body && { requestBody: { required: true, content: { "application/json": { schema: { $ref: `#/components/schemas/${r.body}` } } } } }),
         responses: {
           [r.ok]: { description: "OK" },
+          ...Object.fromEntries(Object.entries(r.also ?? {}).map(([status, description]) => [status, { description }])),
           default: { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
         },
       };

@@ -40,24 +40,32 @@ export async function benchStack(name: string): Promise<{ stack: Stack; pg: Runn
   };
 }
 
-/** A tenant with keys, a customer-token key, its simulated ERP and a connector in this process. */
-export async function benchTenant(stack: Stack, dir: string, tenantId: string, config: Record<string, unknown>, articles: number): Promise<BenchTenant> {
-  const admin = async (path: string, body?: unknown) => {
-    const res = await fetch(`${stack.baseUrl}/v1/admin${path}`, { method: body === undefined ? "GET" : "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(body !== undefined && { body: JSON.stringify(body) }) });
-    return (await res.json()) as Record<string, string>;
-  };
-  const { privateJwk, publicJwk } = await newCustomerSigningKey("bench");
-  await admin("/tenants", { tenantId, name: tenantId, config: { ...config, customerTokens: { issuer: tenantId, keys: [publicJwk] } } });
-  const apiKey = (await admin(`/tenants/${tenantId}/api-keys`, {})).key!;
-  const token = (await admin(`/tenants/${tenantId}/connector-tokens`, { connectorId: "bench-1" })).token!;
-  const erpPath = join(dir, `${tenantId}-erp.db`);
-  const erp = ErpDatabase.create(erpPath, { articles, customers: 1000, loginMs: 100 });
+/** An admin API call on the bench stack (GET without a body, POST with one). */
+export async function benchAdmin(stack: Stack, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${stack.baseUrl}/v1/admin${path}`, { method: body === undefined ? "GET" : "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/** Starts a connector of the tenant in this process (with a fresh connector token) and waits until its tunnel is open. */
+export async function startBenchConnector(stack: Stack, tenantId: string, erpPath: string): Promise<RunningConnector> {
+  const token = (await benchAdmin(stack, `/tenants/${tenantId}/connector-tokens`, { connectorId: "bench-1" })).token as string;
   const connector = await startConnector(
     parseConnectorConfig({ tenantId, connectorId: "bench-1", edgeUrl: stack.baseUrl, businessUnits: ["default"], allowedOperations: ["erp.*", "pim.*", "crm.*", "sys.*"], erp: { database: erpPath }, healthPort: 0 }),
     token,
     silentLogger,
   );
   while (connector.client.status.state !== "open") await new Promise((r) => setTimeout(r, 20));
+  return connector;
+}
+
+/** A tenant with keys, a customer-token key, its simulated ERP and a connector in this process. */
+export async function benchTenant(stack: Stack, dir: string, tenantId: string, config: Record<string, unknown>, articles: number): Promise<BenchTenant> {
+  const { privateJwk, publicJwk } = await newCustomerSigningKey("bench");
+  await benchAdmin(stack, "/tenants", { tenantId, name: tenantId, config: { ...config, customerTokens: { issuer: tenantId, keys: [publicJwk] } } });
+  const apiKey = (await benchAdmin(stack, `/tenants/${tenantId}/api-keys`, {})).key as string;
+  const erpPath = join(dir, `${tenantId}-erp.db`);
+  const erp = ErpDatabase.create(erpPath, { articles, customers: 1000, loginMs: 100 });
+  const connector = await startBenchConnector(stack, tenantId, erpPath);
   await new Promise((r) => setTimeout(r, 200));
   const customerToken = (customerId: string) => signCustomerToken(privateJwk, tenantId, customerId, { expiresIn: "2h" });
   return { tenantId, apiKey, customerToken, erp, erpPath, connector };

@@ -221,7 +221,7 @@ export class CallDispatcher {
       }
       this.finish(p, "success", undefined, value);
     } else if (body.case === "error") {
-      const err = fromConnectorError(body.value.code, body.value.message);
+      const err = fromConnectorError(body.value.code, body.value.message, body.value.retryable);
       if (body.value.retryable && p.spec.safe && err.code === "connector_disconnected") return this.retryOrFail(p, body.value.message);
       this.finish(p, err.code, err);
     }

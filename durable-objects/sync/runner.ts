@@ -4,6 +4,7 @@ import type { TenantConfig } from "../../schema/tenant-config.ts";
 import { openDatabase } from "../../workers/db/client.ts";
 import { warmSummaries } from "../../workers/search/summaries.ts";
 import type { Logger } from "../../workers/lib/log.ts";
+import type { AlarmSchedule } from "../alarms.ts";
 import type { CallDispatcher } from "../calls/dispatcher.ts";
 import { STAGES, type SyncEntity, validateChunk } from "./rows.ts";
 import { SyncWriter } from "./writer.ts";
@@ -44,6 +45,8 @@ export class SyncRunner {
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
     private readonly dispatcher: CallDispatcher,
+    /** The object's one alarm, shared with order delivery. */
+    private readonly alarms: AlarmSchedule,
     private readonly tenant: () => { tenantId: string; config: TenantConfig } | undefined,
     private readonly log: () => Logger,
   ) {
@@ -74,14 +77,14 @@ export class SyncRunner {
         const r = running.rows[0] as { run_id: string; mode: SyncMode } | undefined;
         if (r) {
           this.remember(r.run_id, r.mode);
-          await this.ctx.storage.setAlarm(Date.now() + 100);
+          await this.alarms.set("sync", Date.now() + 100);
           return { runId: r.run_id, mode: r.mode, started: false };
         }
         throw new Error("could not start a sync run");
       }
       this.remember(runId, mode);
       this.log()("info", "sync run started", { runId, mode, trigger });
-      await this.ctx.storage.setAlarm(Date.now() + 10);
+      await this.alarms.set("sync", Date.now() + 10);
       return { runId, mode, started: true };
     } finally {
       await pool.end();
@@ -103,7 +106,7 @@ export class SyncRunner {
   async onAlarm(): Promise<void> {
     const run = this.active();
     if (!run) return;
-    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+    await this.alarms.set("sync", Date.now() + WATCHDOG_MS);
     if (this.driving) return;
     this.driving = this.drive(run).finally(() => {
       this.driving = undefined;
@@ -114,7 +117,7 @@ export class SyncRunner {
     const tenant = this.tenant();
     if (!tenant) return;
     // While the run goes on, the watchdog alarm stays armed: if this object dies, it resumes.
-    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+    await this.alarms.set("sync", Date.now() + WATCHDOG_MS);
     const { pool } = openDatabase(this.env);
     const log = this.log();
     try {
@@ -133,7 +136,7 @@ export class SyncRunner {
       }
       const { deleted, catalogVersion } = await writer.finish();
       this.forget();
-      await this.ctx.storage.deleteAlarm();
+      await this.alarms.clear("sync");
       log("info", "sync run succeeded", { runId: run.runId, mode: run.mode, deleted, catalogVersion });
       this.warmSearch(tenant.tenantId, catalogVersion);
     } catch (err) {
@@ -237,17 +240,17 @@ export class SyncRunner {
       const row = r.rows[0] as { status: string; attempts: string } | undefined;
       if (!row || row.status !== "running") {
         this.forget();
-        await this.ctx.storage.deleteAlarm();
+        await this.alarms.clear("sync");
         this.log()("error", "sync run failed", { runId: run.runId, error: message });
         return;
       }
       const delay = Math.min(60_000, 1_000 * 2 ** Math.min(6, Number(row.attempts)));
       this.log()("warn", "sync run interrupted; resuming from its checkpoint", { runId: run.runId, error: message, retryInMs: delay });
-      await this.ctx.storage.setAlarm(Date.now() + delay);
+      await this.alarms.set("sync", Date.now() + delay);
     } catch (inner) {
       // Postgres itself is down: try again later, the run's state in Postgres is unchanged.
       this.log()("warn", "sync run interrupted and Postgres unreachable; retrying", { runId: run.runId, error: message, inner: String(inner) });
-      await this.ctx.storage.setAlarm(Date.now() + 10_000);
+      await this.alarms.set("sync", Date.now() + 10_000);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
+import pg from "pg";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { CatalogService, Operator } from "../../proto/gen/b2x/storefront/v1/catalog_pb.ts";
 import { ItemStatus, LiveService } from "../../proto/gen/b2x/storefront/v1/live_pb.ts";
@@ -51,6 +52,41 @@ describe("b2x.storefront.v1.LiveService over Connect", () => {
     expect((offline as ConnectError).rawMessage).toMatch(/^connector_offline/);
     await expect(client(t.apiKey, token).getStock({ articleIds: [] })).rejects.toMatchObject({ code: Code.InvalidArgument });
     await expect(client("b2x_sk_x_0123456789abcdef_" + "0".repeat(64), token).getStock({ articleIds: ["1"] })).rejects.toMatchObject({ code: Code.Unauthenticated });
+  });
+});
+
+describe("LiveService.CreateOrder over Connect", () => {
+  it("places an order once per idempotency key and reports its status like REST", async () => {
+    const t = await liveTenant();
+    const db = new pg.Client({ connectionString: inject("stackDatabaseUrl") });
+    await db.connect();
+    await db.query(`INSERT INTO articles (tenant_id, article_id, rowversion, article_number, name) VALUES ($1, '1000030', 1, 'SW-30', 'Schraube')`, [t.tenantId]);
+    await db.end();
+    await t.startConnector();
+    const token = await t.customerToken("K10030");
+    const request = {
+      idempotencyKey: "connect-order-1",
+      lines: [{ articleId: "1000030", quantity: 6 }],
+      deliveryAddress: { name: "Kunde KG", street: "Hauptstraße 1", postalCode: "10115", city: "Berlin", country: "DE" },
+      customerReference: "PO-1",
+    };
+    for (const binary of [false, true]) {
+      const live = client(t.apiKey, token, binary);
+      const created = await live.createOrder(request);
+      expect(created).toMatchObject({ status: "created", customerReference: "PO-1", rejectReason: "" });
+      expect(created.erpOrderNo).toBe(t.erp.sql.prepare("SELECT order_no FROM orders").all().map((r) => (r as { order_no: string }).order_no)[0]);
+      // The second round (binary) is a replay of the first: same order.
+      expect(created.replayed).toBe(binary);
+      const status = await live.getOrderStatus({ orderId: created.orderId });
+      expect(status).toMatchObject({ orderId: created.orderId, orderNo: created.erpOrderNo, status: "created", stale: false });
+    }
+    expect(t.erp.sql.prepare("SELECT count(*) AS n FROM orders").get()).toEqual({ n: 1 });
+    const live = client(t.apiKey, token);
+    await expect(live.createOrder({ ...request, idempotencyKey: "" })).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringMatching(/^idempotency_key_required/) });
+    await expect(live.createOrder({ ...request, lines: [{ articleId: "1000030", quantity: 7 }] })).rejects.toMatchObject({ code: Code.FailedPrecondition, rawMessage: expect.stringMatching(/^idempotency_key_reused/) });
+    await expect(live.createOrder({ ...request, idempotencyKey: "connect-order-2", lines: [{ articleId: "1000030", quantity: 0 }] })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    const blocked = await client(t.apiKey, await t.customerToken("K10041")).createOrder({ ...request, idempotencyKey: "connect-order-3" });
+    expect(blocked).toMatchObject({ status: "rejected", rejectReason: expect.stringMatching(/blocked/) });
   });
 });
 

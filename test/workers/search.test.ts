@@ -205,9 +205,15 @@ describe("search cache and OpenAPI", () => {
   it("describes the REST API as OpenAPI generated from the zod schemas", async () => {
     const res = await call("/v1/openapi.json");
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>>; components: { schemas: Record<string, { properties?: Record<string, { maximum?: number }>; anyOf?: unknown[] }> } };
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>>; components: { schemas: Record<string, { properties?: Record<string, { maximum?: number; maxItems?: number }>; anyOf?: unknown[] }> } };
     expect(doc.openapi).toBe("3.1.0");
-    for (const p of ["/v1/catalog/search", "/v1/catalog/query", "/v1/prices", "/v1/stock", "/v1/admin/tenants/{tenantId}/sync"]) expect(doc.paths[p]).toBeDefined();
+    for (const p of ["/v1/catalog/search", "/v1/catalog/query", "/v1/prices", "/v1/stock", "/v1/orders", "/v1/orders/{orderId}", "/v1/admin/tenants/{tenantId}/sync"]) expect(doc.paths[p]).toBeDefined();
+    expect(doc.paths["/v1/orders"]!.post).toMatchObject({
+      parameters: [{ name: "Idempotency-Key", in: "header", required: true }],
+      requestBody: { content: { "application/json": { schema: { $ref: "#/components/schemas/CreateOrderRequest" } } } },
+      responses: { 201: {}, 202: {}, 409: {}, 422: {} },
+    });
+    expect(doc.components.schemas.CreateOrderRequest!.properties!.lines!.maxItems).toBe(1000);
     expect(doc.components.schemas.SearchRequest!.properties!.limit!.maximum).toBe(1000);
     expect(JSON.stringify(doc.components.schemas.FilterNode)).toContain("#/components/schemas/FilterNode");
     expect(doc.paths["/v1/catalog/query"]!.post!.requestBody).toMatchObject({ content: { "application/json": { schema: { $ref: "#/components/schemas/SearchRequest" } } } });

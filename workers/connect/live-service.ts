@@ -1,10 +1,13 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Context } from "hono";
-import { ItemStatus, LiveService, Source } from "../../proto/gen/b2x/storefront/v1/live_pb.ts";
-import { AppError } from "../errors.ts";
+import type { OrderView } from "../../durable-objects/orders/types.ts";
+import { type CreateOrderRequest, ItemStatus, LiveService, Source } from "../../proto/gen/b2x/storefront/v1/live_pb.ts";
+import { createOrderSchema } from "../../schema/order-request.ts";
 import { live, tenantSession } from "../lib/live.ts";
+import { idempotencyKeyOf, placeOrder } from "../lib/orders.ts";
 import { parseWith } from "../lib/validate.ts";
 import { verifyCustomer } from "../middleware/customer-auth.ts";
+import { orderIdParams } from "../routes/orders.ts";
 import { pricesBody, stockBody } from "../routes/live.ts";
 import { connectService, guard } from "./mount.ts";
 import type { AppEnv } from "../types.ts";
@@ -17,6 +20,21 @@ interface Answer {
 }
 const status = (a: Answer) => (a.status === "ok" ? ItemStatus.OK : a.status === "not_found" ? ItemStatus.NOT_FOUND : ItemStatus.UNAVAILABLE);
 const meta = (a: Answer) => ({ status: status(a), source: a.source === "erp" ? Source.ERP : a.source === "cache" ? Source.CACHE : Source.UNSPECIFIED, stale: a.stale ?? false, ageSeconds: a.ageSeconds ?? 0 });
+
+/** Proto3 has no absent strings: empty ones are left out, so the REST schema validates the same. */
+const present = (s: string) => (s === "" ? undefined : s);
+function orderRequestOf(req: CreateOrderRequest): unknown {
+  const a = req.deliveryAddress;
+  return {
+    lines: req.lines.map((l) => ({ articleId: l.articleId, quantity: l.quantity })),
+    ...(a && {
+      deliveryAddress: Object.fromEntries(
+        Object.entries({ name: a.name, name2: a.name2, street: a.street, postalCode: a.postalCode, city: a.city, country: a.country, contact: a.contact, phone: a.phone }).filter(([, v]) => present(v) !== undefined),
+      ),
+    }),
+    ...(present(req.customerReference) && { customerReference: req.customerReference }),
+  };
+}
 
 /** The same live services as REST, for one request's tenant (and customer). */
 function liveService(c: Context<AppEnv>): ServiceImpl<typeof LiveService> {
@@ -51,11 +69,23 @@ function liveService(c: Context<AppEnv>): ServiceImpl<typeof LiveService> {
       }),
     getOrderStatus: (req) =>
       guard(async () => {
-        if (!req.orderId || req.orderId.length > 128) throw new AppError(400, "bad_request", "order_id is required (at most 128 characters)");
+        const { orderId } = parseWith(orderIdParams, { orderId: req.orderId }, "request");
         const customerId = await verifyCustomer(c);
         const { stub, ref } = tenantSession(c);
-        const o = (await live(() => stub.order(ref, c.var.requestId, customerId, { orderNo: req.orderId }))) as Record<string, unknown>;
-        return { orderNo: String(o.orderNo ?? ""), status: String(o.status ?? ""), rejectReason: String(o.rejectReason ?? ""), total: Number(o.total ?? 0), createdAt: String(o.createdAt ?? ""), updatedAt: String(o.updatedAt ?? "") };
+        const o: OrderView = await live(() => stub.order(ref, c.var.requestId, customerId, orderId));
+        return { orderId: o.orderId ?? "", orderNo: o.erpOrderNo ?? "", status: o.status, rejectReason: o.rejectReason ?? "", total: o.total ?? 0, createdAt: o.createdAt, updatedAt: o.updatedAt, stale: o.stale };
+      }),
+    // A rejection is an answer here (status "rejected"), not an error: the order id stays usable.
+    createOrder: (req) =>
+      guard(async () => {
+        const customerId = await verifyCustomer(c);
+        const key = idempotencyKeyOf(present(req.idempotencyKey) ?? c.req.header("idempotency-key"));
+        const request = parseWith(createOrderSchema, orderRequestOf(req), "request");
+        const { receipt, replayed } = await placeOrder(c, customerId, key, request);
+        return {
+          orderId: receipt.orderId, status: receipt.status, erpOrderNo: receipt.erpOrderNo ?? "", rejectReason: receipt.rejectReason ?? "", total: receipt.total ?? 0,
+          customerReference: receipt.customerReference ?? "", createdAt: receipt.createdAt, replayed,
+        };
       }),
   };
 }

@@ -7,7 +7,10 @@ import { rateLimit } from "../middleware/rate-limit.ts";
 import { tenantAuth } from "../middleware/tenant-auth.ts";
 import type { AppEnv } from "../types.ts";
 
-const CODES: Record<number, Code> = { 400: Code.InvalidArgument, 401: Code.Unauthenticated, 403: Code.PermissionDenied, 404: Code.NotFound, 413: Code.InvalidArgument, 429: Code.ResourceExhausted, 502: Code.Internal, 504: Code.DeadlineExceeded };
+const CODES: Record<number, Code> = {
+  400: Code.InvalidArgument, 401: Code.Unauthenticated, 403: Code.PermissionDenied, 404: Code.NotFound, 409: Code.Aborted, 413: Code.InvalidArgument,
+  422: Code.FailedPrecondition, 429: Code.ResourceExhausted, 502: Code.Internal, 504: Code.DeadlineExceeded,
+};
 
 /** Typed errors become Connect errors: the HTTP contract's code string leads the message. */
 export function toConnect(err: unknown): ConnectError {

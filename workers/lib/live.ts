@@ -4,7 +4,7 @@ import type { TenantRef } from "../../durable-objects/tenant-session.ts";
 import { AppError, type ErrorCode } from "../errors.ts";
 import type { AppEnv } from "../types.ts";
 
-const STATUS: Record<LiveError["code"], { status: 400 | 403 | 404 | 502 | 503 | 504; code: ErrorCode }> = {
+const STATUS: Record<LiveError["code"], { status: 400 | 403 | 404 | 409 | 422 | 502 | 503 | 504; code: ErrorCode }> = {
   connector_offline: { status: 503, code: "connector_offline" },
   connector_disconnected: { status: 503, code: "connector_disconnected" },
   busy: { status: 503, code: "busy" },
@@ -13,6 +13,8 @@ const STATUS: Record<LiveError["code"], { status: 400 | 403 | 404 | 502 | 503 | 
   not_found: { status: 404, code: "not_found" },
   erp_error: { status: 502, code: "erp_error" },
   bad_request: { status: 400, code: "bad_request" },
+  idempotency_conflict: { status: 409, code: "idempotency_conflict" },
+  idempotency_key_reused: { status: 422, code: "idempotency_key_reused" },
 };
 
 /** The tenant's TenantSession stub and the reference the DO needs on every call. */

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { customerAuth } from "../middleware/customer-auth.ts";
 import { live, tenantSession } from "../lib/live.ts";
-import { jsonBody, pathParams } from "../lib/validate.ts";
+import { jsonBody } from "../lib/validate.ts";
 import type { AppEnv } from "../types.ts";
 
 export const MAX_LIVE_ITEMS = 1000;
@@ -12,7 +12,7 @@ export const pricesBody = z
   .strict();
 export const stockBody = z.object({ articleIds: z.array(articleId).min(1).max(MAX_LIVE_ITEMS) }).strict();
 
-/** Live ERP data through the tenant's TenantSession: prices, stock, the customer, order status. */
+/** Live ERP data through the tenant's TenantSession: prices, stock, the customer (orders: orders.ts). */
 export const liveRoutes = new Hono<AppEnv>()
   .post("/prices", customerAuth, async (c) => {
     const { items } = await jsonBody(c, pricesBody);
@@ -29,9 +29,4 @@ export const liveRoutes = new Hono<AppEnv>()
   .get("/customers/me", customerAuth, async (c) => {
     const { stub, ref } = tenantSession(c);
     return c.json(await live(() => stub.customer(ref, c.var.requestId, c.var.customerId)));
-  })
-  .get("/orders/:orderId", customerAuth, async (c) => {
-    const { orderId } = pathParams(c, z.object({ orderId: z.string().min(1).max(128) }));
-    const { stub, ref } = tenantSession(c);
-    return c.json(await live(() => stub.order(ref, c.var.requestId, c.var.customerId, { orderNo: orderId })));
   });

@@ -3,8 +3,8 @@
 /* eslint-disable */
 
 // Live ERP data for storefronts, the Connect twin of POST /v1/prices, POST /v1/stock,
-// GET /v1/customers/me and GET /v1/orders/{id}. Authenticate with the tenant API key
-// (Authorization: Bearer) and, for customer data, the x-customer-token header.
+// GET /v1/customers/me, POST /v1/orders and GET /v1/orders/{id}. Authenticate with the tenant
+// API key (Authorization: Bearer) and, for customer data, the x-customer-token header.
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file b2x/storefront/v1/live.proto.
  */
 export const file_b2x_storefront_v1_live: GenFile = /*@__PURE__*/
-  fileDesc("ChxiMngvc3RvcmVmcm9udC92MS9saXZlLnByb3RvEhFiMnguc3RvcmVmcm9udC52MSIxCglQcmljZUl0ZW0SEgoKYXJ0aWNsZV9pZBgBIAEoCRIQCghxdWFudGl0eRgCIAEoASI5Cg1RdWFudGl0eUJyZWFrEhQKDG1pbl9xdWFudGl0eRgBIAEoARISCgp1bml0X3ByaWNlGAIgASgBItMCCgtQcmljZUFuc3dlchISCgphcnRpY2xlX2lkGAEgASgJEhAKCHF1YW50aXR5GAIgASgBEi0KBnN0YXR1cxgDIAEoDjIdLmIyeC5zdG9yZWZyb250LnYxLkl0ZW1TdGF0dXMSEAoIY3VycmVuY3kYBCABKAkSEgoKbGlzdF9wcmljZRgFIAEoARISCgp1bml0X3ByaWNlGAYgASgBEhEKCWFncmVlbWVudBgHIAEoCBIYChBkaXNjb3VudF9wZXJjZW50GAggASgBEjkKD3F1YW50aXR5X2JyZWFrcxgJIAMoCzIgLmIyeC5zdG9yZWZyb250LnYxLlF1YW50aXR5QnJlYWsSKQoGc291cmNlGAogASgOMhkuYjJ4LnN0b3JlZnJvbnQudjEuU291cmNlEg0KBXN0YWxlGAsgASgIEhMKC2FnZV9zZWNvbmRzGAwgASgNIj8KEEdldFByaWNlc1JlcXVlc3QSKwoFaXRlbXMYASADKAsyHC5iMnguc3RvcmVmcm9udC52MS5QcmljZUl0ZW0iVwoRR2V0UHJpY2VzUmVzcG9uc2USEwoLY3VzdG9tZXJfaWQYASABKAkSLQoFaXRlbXMYAiADKAsyHi5iMnguc3RvcmVmcm9udC52MS5QcmljZUFuc3dlciJGCg5XYXJlaG91c2VTdG9jaxIUCgx3YXJlaG91c2VfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghxdWFudGl0eRgDIAEoASLlAQoLU3RvY2tBbnN3ZXISEgoKYXJ0aWNsZV9pZBgBIAEoCRItCgZzdGF0dXMYAiABKA4yHS5iMnguc3RvcmVmcm9udC52MS5JdGVtU3RhdHVzEjUKCndhcmVob3VzZXMYAyADKAsyIS5iMnguc3RvcmVmcm9udC52MS5XYXJlaG91c2VTdG9jaxINCgV0b3RhbBgEIAEoARIpCgZzb3VyY2UYBSABKA4yGS5iMnguc3RvcmVmcm9udC52MS5Tb3VyY2USDQoFc3RhbGUYBiABKAgSEwoLYWdlX3NlY29uZHMYByABKA0iJgoPR2V0U3RvY2tSZXF1ZXN0EhMKC2FydGljbGVfaWRzGAEgAygJIkEKEEdldFN0b2NrUmVzcG9uc2USLQoFaXRlbXMYASADKAsyHi5iMnguc3RvcmVmcm9udC52MS5TdG9ja0Fuc3dlciIUChJHZXRDdXN0b21lclJlcXVlc3QioQEKE0dldEN1c3RvbWVyUmVzcG9uc2USEwoLY3VzdG9tZXJfaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtwcmljZV9ncm91cBgDIAEoCRIYChBkaXNjb3VudF9wZXJjZW50GAQgASgBEg8KB2Jsb2NrZWQYBSABKAgSEAoIY3VycmVuY3kYBiABKAkSFQoNcGF5bWVudF90ZXJtcxgHIAEoCSIpChVHZXRPcmRlclN0YXR1c1JlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiiAEKFkdldE9yZGVyU3RhdHVzUmVzcG9uc2USEAoIb3JkZXJfbm8YASABKAkSDgoGc3RhdHVzGAIgASgJEhUKDXJlamVjdF9yZWFzb24YAyABKAkSDQoFdG90YWwYBCABKAESEgoKY3JlYXRlZF9hdBgFIAEoCRISCgp1cGRhdGVkX2F0GAYgASgJKnUKCkl0ZW1TdGF0dXMSGwoXSVRFTV9TVEFUVVNfVU5TUEVDSUZJRUQQABISCg5JVEVNX1NUQVRVU19PSxABEhkKFUlURU1fU1RBVFVTX05PVF9GT1VORBACEhsKF0lURU1fU1RBVFVTX1VOQVZBSUxBQkxFEAMqQgoGU291cmNlEhYKElNPVVJDRV9VTlNQRUNJRklFRBAAEg4KClNPVVJDRV9FUlAQARIQCgxTT1VSQ0VfQ0FDSEUQAjL/AgoLTGl2ZVNlcnZpY2USVgoJR2V0UHJpY2VzEiMuYjJ4LnN0b3JlZnJvbnQudjEuR2V0UHJpY2VzUmVxdWVzdBokLmIyeC5zdG9yZWZyb250LnYxLkdldFByaWNlc1Jlc3BvbnNlElMKCEdldFN0b2NrEiIuYjJ4LnN0b3JlZnJvbnQudjEuR2V0U3RvY2tSZXF1ZXN0GiMuYjJ4LnN0b3JlZnJvbnQudjEuR2V0U3RvY2tSZXNwb25zZRJcCgtHZXRDdXN0b21lchIlLmIyeC5zdG9yZWZyb250LnYxLkdldEN1c3RvbWVyUmVxdWVzdBomLmIyeC5zdG9yZWZyb250LnYxLkdldEN1c3RvbWVyUmVzcG9uc2USZQoOR2V0T3JkZXJTdGF0dXMSKC5iMnguc3RvcmVmcm9udC52MS5HZXRPcmRlclN0YXR1c1JlcXVlc3QaKS5iMnguc3RvcmVmcm9udC52MS5HZXRPcmRlclN0YXR1c1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChxiMngvc3RvcmVmcm9udC92MS9saXZlLnByb3RvEhFiMnguc3RvcmVmcm9udC52MSIxCglQcmljZUl0ZW0SEgoKYXJ0aWNsZV9pZBgBIAEoCRIQCghxdWFudGl0eRgCIAEoASI5Cg1RdWFudGl0eUJyZWFrEhQKDG1pbl9xdWFudGl0eRgBIAEoARISCgp1bml0X3ByaWNlGAIgASgBItMCCgtQcmljZUFuc3dlchISCgphcnRpY2xlX2lkGAEgASgJEhAKCHF1YW50aXR5GAIgASgBEi0KBnN0YXR1cxgDIAEoDjIdLmIyeC5zdG9yZWZyb250LnYxLkl0ZW1TdGF0dXMSEAoIY3VycmVuY3kYBCABKAkSEgoKbGlzdF9wcmljZRgFIAEoARISCgp1bml0X3ByaWNlGAYgASgBEhEKCWFncmVlbWVudBgHIAEoCBIYChBkaXNjb3VudF9wZXJjZW50GAggASgBEjkKD3F1YW50aXR5X2JyZWFrcxgJIAMoCzIgLmIyeC5zdG9yZWZyb250LnYxLlF1YW50aXR5QnJlYWsSKQoGc291cmNlGAogASgOMhkuYjJ4LnN0b3JlZnJvbnQudjEuU291cmNlEg0KBXN0YWxlGAsgASgIEhMKC2FnZV9zZWNvbmRzGAwgASgNIj8KEEdldFByaWNlc1JlcXVlc3QSKwoFaXRlbXMYASADKAsyHC5iMnguc3RvcmVmcm9udC52MS5QcmljZUl0ZW0iVwoRR2V0UHJpY2VzUmVzcG9uc2USEwoLY3VzdG9tZXJfaWQYASABKAkSLQoFaXRlbXMYAiADKAsyHi5iMnguc3RvcmVmcm9udC52MS5QcmljZUFuc3dlciJGCg5XYXJlaG91c2VTdG9jaxIUCgx3YXJlaG91c2VfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghxdWFudGl0eRgDIAEoASLlAQoLU3RvY2tBbnN3ZXISEgoKYXJ0aWNsZV9pZBgBIAEoCRItCgZzdGF0dXMYAiABKA4yHS5iMnguc3RvcmVmcm9udC52MS5JdGVtU3RhdHVzEjUKCndhcmVob3VzZXMYAyADKAsyIS5iMnguc3RvcmVmcm9udC52MS5XYXJlaG91c2VTdG9jaxINCgV0b3RhbBgEIAEoARIpCgZzb3VyY2UYBSABKA4yGS5iMnguc3RvcmVmcm9udC52MS5Tb3VyY2USDQoFc3RhbGUYBiABKAgSEwoLYWdlX3NlY29uZHMYByABKA0iJgoPR2V0U3RvY2tSZXF1ZXN0EhMKC2FydGljbGVfaWRzGAEgAygJIkEKEEdldFN0b2NrUmVzcG9uc2USLQoFaXRlbXMYASADKAsyHi5iMnguc3RvcmVmcm9udC52MS5TdG9ja0Fuc3dlciIUChJHZXRDdXN0b21lclJlcXVlc3QioQEKE0dldEN1c3RvbWVyUmVzcG9uc2USEwoLY3VzdG9tZXJfaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtwcmljZV9ncm91cBgDIAEoCRIYChBkaXNjb3VudF9wZXJjZW50GAQgASgBEg8KB2Jsb2NrZWQYBSABKAgSEAoIY3VycmVuY3kYBiABKAkSFQoNcGF5bWVudF90ZXJtcxgHIAEoCSIpChVHZXRPcmRlclN0YXR1c1JlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiqQEKFkdldE9yZGVyU3RhdHVzUmVzcG9uc2USEAoIb3JkZXJfbm8YASABKAkSDgoGc3RhdHVzGAIgASgJEhUKDXJlamVjdF9yZWFzb24YAyABKAkSDQoFdG90YWwYBCABKAESEgoKY3JlYXRlZF9hdBgFIAEoCRISCgp1cGRhdGVkX2F0GAYgASgJEhAKCG9yZGVyX2lkGAcgASgJEg0KBXN0YWxlGAggASgIIjEKCU9yZGVyTGluZRISCgphcnRpY2xlX2lkGAEgASgJEhAKCHF1YW50aXR5GAIgASgBIpIBCg9EZWxpdmVyeUFkZHJlc3MSDAoEbmFtZRgBIAEoCRINCgVuYW1lMhgCIAEoCRIOCgZzdHJlZXQYAyABKAkSEwoLcG9zdGFsX2NvZGUYBCABKAkSDAoEY2l0eRgFIAEoCRIPCgdjb3VudHJ5GAYgASgJEg8KB2NvbnRhY3QYByABKAkSDQoFcGhvbmUYCCABKAkitAEKEkNyZWF0ZU9yZGVyUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSKwoFbGluZXMYAiADKAsyHC5iMnguc3RvcmVmcm9udC52MS5PcmRlckxpbmUSPAoQZGVsaXZlcnlfYWRkcmVzcxgDIAEoCzIiLmIyeC5zdG9yZWZyb250LnYxLkRlbGl2ZXJ5QWRkcmVzcxIaChJjdXN0b21lcl9yZWZlcmVuY2UYBCABKAkitQEKE0NyZWF0ZU9yZGVyUmVzcG9uc2USEAoIb3JkZXJfaWQYASABKAkSDgoGc3RhdHVzGAIgASgJEhQKDGVycF9vcmRlcl9ubxgDIAEoCRIVCg1yZWplY3RfcmVhc29uGAQgASgJEg0KBXRvdGFsGAUgASgBEhoKEmN1c3RvbWVyX3JlZmVyZW5jZRgGIAEoCRISCgpjcmVhdGVkX2F0GAcgASgJEhAKCHJlcGxheWVkGAggASgIKnUKCkl0ZW1TdGF0dXMSGwoXSVRFTV9TVEFUVVNfVU5TUEVDSUZJRUQQABISCg5JVEVNX1NUQVRVU19PSxABEhkKFUlURU1fU1RBVFVTX05PVF9GT1VORBACEhsKF0lURU1fU1RBVFVTX1VOQVZBSUxBQkxFEAMqQgoGU291cmNlEhYKElNPVVJDRV9VTlNQRUNJRklFRBAAEg4KClNPVVJDRV9FUlAQARIQCgxTT1VSQ0VfQ0FDSEUQAjLdAwoLTGl2ZVNlcnZpY2USVgoJR2V0UHJpY2VzEiMuYjJ4LnN0b3JlZnJvbnQudjEuR2V0UHJpY2VzUmVxdWVzdBokLmIyeC5zdG9yZWZyb250LnYxLkdldFByaWNlc1Jlc3BvbnNlElMKCEdldFN0b2NrEiIuYjJ4LnN0b3JlZnJvbnQudjEuR2V0U3RvY2tSZXF1ZXN0GiMuYjJ4LnN0b3JlZnJvbnQudjEuR2V0U3RvY2tSZXNwb25zZRJcCgtHZXRDdXN0b21lchIlLmIyeC5zdG9yZWZyb250LnYxLkdldEN1c3RvbWVyUmVxdWVzdBomLmIyeC5zdG9yZWZyb250LnYxLkdldEN1c3RvbWVyUmVzcG9uc2USZQoOR2V0T3JkZXJTdGF0dXMSKC5iMnguc3RvcmVmcm9udC52MS5HZXRPcmRlclN0YXR1c1JlcXVlc3QaKS5iMnguc3RvcmVmcm9udC52MS5HZXRPcmRlclN0YXR1c1Jlc3BvbnNlElwKC0NyZWF0ZU9yZGVyEiUuYjJ4LnN0b3JlZnJvbnQudjEuQ3JlYXRlT3JkZXJSZXF1ZXN0GiYuYjJ4LnN0b3JlZnJvbnQudjEuQ3JlYXRlT3JkZXJSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message b2x.storefront.v1.PriceItem
@@ -346,6 +346,8 @@ export const GetCustomerResponseSchema: GenMessage<GetCustomerResponse> = /*@__P
  */
 export type GetOrderStatusRequest = Message<"b2x.storefront.v1.GetOrderStatusRequest"> & {
   /**
+   * The gateway's order id (from CreateOrder) or an ERP order number.
+   *
    * @generated from field: string order_id = 1;
    */
   orderId: string;
@@ -363,11 +365,15 @@ export const GetOrderStatusRequestSchema: GenMessage<GetOrderStatusRequest> = /*
  */
 export type GetOrderStatusResponse = Message<"b2x.storefront.v1.GetOrderStatusResponse"> & {
   /**
+   * The ERP's order number; empty while queued or when rejected.
+   *
    * @generated from field: string order_no = 1;
    */
   orderNo: string;
 
   /**
+   * "queued", "rejected", or the ERP's status: "created", "in_progress", "shipped", ...
+   *
    * @generated from field: string status = 2;
    */
   status: string;
@@ -391,6 +397,20 @@ export type GetOrderStatusResponse = Message<"b2x.storefront.v1.GetOrderStatusRe
    * @generated from field: string updated_at = 6;
    */
   updatedAt: string;
+
+  /**
+   * The gateway's order id; empty for ERP orders the gateway did not place.
+   *
+   * @generated from field: string order_id = 7;
+   */
+  orderId: string;
+
+  /**
+   * The ERP could not be asked: the status is the last one the gateway saw.
+   *
+   * @generated from field: bool stale = 8;
+   */
+  stale: boolean;
 };
 
 /**
@@ -399,6 +419,177 @@ export type GetOrderStatusResponse = Message<"b2x.storefront.v1.GetOrderStatusRe
  */
 export const GetOrderStatusResponseSchema: GenMessage<GetOrderStatusResponse> = /*@__PURE__*/
   messageDesc(file_b2x_storefront_v1_live, 12);
+
+/**
+ * @generated from message b2x.storefront.v1.OrderLine
+ */
+export type OrderLine = Message<"b2x.storefront.v1.OrderLine"> & {
+  /**
+   * @generated from field: string article_id = 1;
+   */
+  articleId: string;
+
+  /**
+   * @generated from field: double quantity = 2;
+   */
+  quantity: number;
+};
+
+/**
+ * Describes the message b2x.storefront.v1.OrderLine.
+ * Use `create(OrderLineSchema)` to create a new message.
+ */
+export const OrderLineSchema: GenMessage<OrderLine> = /*@__PURE__*/
+  messageDesc(file_b2x_storefront_v1_live, 13);
+
+/**
+ * @generated from message b2x.storefront.v1.DeliveryAddress
+ */
+export type DeliveryAddress = Message<"b2x.storefront.v1.DeliveryAddress"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string name2 = 2;
+   */
+  name2: string;
+
+  /**
+   * @generated from field: string street = 3;
+   */
+  street: string;
+
+  /**
+   * @generated from field: string postal_code = 4;
+   */
+  postalCode: string;
+
+  /**
+   * @generated from field: string city = 5;
+   */
+  city: string;
+
+  /**
+   * ISO 3166-1 alpha-2, e.g. "DE".
+   *
+   * @generated from field: string country = 6;
+   */
+  country: string;
+
+  /**
+   * @generated from field: string contact = 7;
+   */
+  contact: string;
+
+  /**
+   * @generated from field: string phone = 8;
+   */
+  phone: string;
+};
+
+/**
+ * Describes the message b2x.storefront.v1.DeliveryAddress.
+ * Use `create(DeliveryAddressSchema)` to create a new message.
+ */
+export const DeliveryAddressSchema: GenMessage<DeliveryAddress> = /*@__PURE__*/
+  messageDesc(file_b2x_storefront_v1_live, 14);
+
+/**
+ * @generated from message b2x.storefront.v1.CreateOrderRequest
+ */
+export type CreateOrderRequest = Message<"b2x.storefront.v1.CreateOrderRequest"> & {
+  /**
+   * Required unless sent as the Idempotency-Key header: a new unique value per order.
+   *
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: repeated b2x.storefront.v1.OrderLine lines = 2;
+   */
+  lines: OrderLine[];
+
+  /**
+   * @generated from field: b2x.storefront.v1.DeliveryAddress delivery_address = 3;
+   */
+  deliveryAddress?: DeliveryAddress | undefined;
+
+  /**
+   * The customer's own reference (purchase order number); optional.
+   *
+   * @generated from field: string customer_reference = 4;
+   */
+  customerReference: string;
+};
+
+/**
+ * Describes the message b2x.storefront.v1.CreateOrderRequest.
+ * Use `create(CreateOrderRequestSchema)` to create a new message.
+ */
+export const CreateOrderRequestSchema: GenMessage<CreateOrderRequest> = /*@__PURE__*/
+  messageDesc(file_b2x_storefront_v1_live, 15);
+
+/**
+ * @generated from message b2x.storefront.v1.CreateOrderResponse
+ */
+export type CreateOrderResponse = Message<"b2x.storefront.v1.CreateOrderResponse"> & {
+  /**
+   * The gateway's order id: use it with GetOrderStatus.
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * "created" (in the ERP, erp_order_no set), "queued" (the ERP gets it when its connector is
+   * back) or "rejected" (reject_reason says why; final).
+   *
+   * @generated from field: string status = 2;
+   */
+  status: string;
+
+  /**
+   * @generated from field: string erp_order_no = 3;
+   */
+  erpOrderNo: string;
+
+  /**
+   * @generated from field: string reject_reason = 4;
+   */
+  rejectReason: string;
+
+  /**
+   * @generated from field: double total = 5;
+   */
+  total: number;
+
+  /**
+   * @generated from field: string customer_reference = 6;
+   */
+  customerReference: string;
+
+  /**
+   * @generated from field: string created_at = 7;
+   */
+  createdAt: string;
+
+  /**
+   * True when this is the stored answer to an earlier request with the same key.
+   *
+   * @generated from field: bool replayed = 8;
+   */
+  replayed: boolean;
+};
+
+/**
+ * Describes the message b2x.storefront.v1.CreateOrderResponse.
+ * Use `create(CreateOrderResponseSchema)` to create a new message.
+ */
+export const CreateOrderResponseSchema: GenMessage<CreateOrderResponse> = /*@__PURE__*/
+  messageDesc(file_b2x_storefront_v1_live, 16);
 
 /**
  * @generated from enum b2x.storefront.v1.ItemStatus
@@ -494,6 +685,17 @@ export const LiveService: GenService<{
     methodKind: "unary";
     input: typeof GetOrderStatusRequestSchema;
     output: typeof GetOrderStatusResponseSchema;
+  },
+  /**
+   * Places an order for the token's customer, created in the ERP exactly once per
+   * idempotency key (the same key and order answer the first result again for at least 24 h).
+   *
+   * @generated from rpc b2x.storefront.v1.LiveService.CreateOrder
+   */
+  createOrder: {
+    methodKind: "unary";
+    input: typeof CreateOrderRequestSchema;
+    output: typeof CreateOrderResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_b2x_storefront_v1_live, 0);

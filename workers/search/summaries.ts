@@ -39,8 +39,22 @@ export async function countSummaryHit(db: Database, tenantId: string, version: n
     .where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, version), eq(searchSummaries.queryKey, key)));
 }
 
+/** Summaries being computed in this isolate: a burst of one slow query computes it once. */
+const computing = new Set<string>();
+
 /** Counts, facets (the defaults plus `facets`) and the top ranking of one query, stored for `version`. */
 export async function storeSummary(db: Database, tenantId: string, version: number, request: SummaryRequest, match: TextMatch | undefined, facets: readonly string[]): Promise<void> {
+  const id = `${tenantId}\u0000${version}\u0000${await summaryKey(request)}\u0000${[...facets].sort().join(",")}`;
+  if (computing.has(id)) return;
+  computing.add(id);
+  try {
+    await computeSummary(db, tenantId, version, request, match, facets);
+  } finally {
+    computing.delete(id);
+  }
+}
+
+async function computeSummary(db: Database, tenantId: string, version: number, request: SummaryRequest, match: TextMatch | undefined, facets: readonly string[]): Promise<void> {
   const started = performance.now();
   const wanted = [...new Set([...DEFAULT_FACETS, ...facets])];
   const filter = request.filter as FilterNode | undefined;

@@ -44,23 +44,24 @@ const computing = new Set<string>();
 
 /** Counts, facets (the defaults plus `facets`) and the top ranking of one query, stored for `version`. */
 export async function storeSummary(db: Database, tenantId: string, version: number, request: SummaryRequest, match: TextMatch | undefined, facets: readonly string[]): Promise<void> {
-  const id = `${tenantId}\u0000${version}\u0000${await summaryKey(request)}\u0000${[...facets].sort().join(",")}`;
+  const key = await summaryKey(request);
+  const id = `${tenantId}\u0000${version}\u0000${key}\u0000${[...facets].sort().join(",")}`;
   if (computing.has(id)) return;
   computing.add(id);
   try {
-    await computeSummary(db, tenantId, version, request, match, facets);
+    await computeSummary(db, tenantId, version, key, request, match, facets);
   } finally {
     computing.delete(id);
   }
 }
 
-async function computeSummary(db: Database, tenantId: string, version: number, request: SummaryRequest, match: TextMatch | undefined, facets: readonly string[]): Promise<void> {
+async function computeSummary(db: Database, tenantId: string, version: number, queryKey: string, request: SummaryRequest, match: TextMatch | undefined, facets: readonly string[]): Promise<void> {
   const started = performance.now();
   const wanted = [...new Set([...DEFAULT_FACETS, ...facets])];
   const filter = request.filter as FilterNode | undefined;
   const r = await evaluate(db, { tenantId, match, filter }, { sort: "relevance", after: undefined, limit: SUMMARY_TOP }, { count: true, facets: wanted, idsOnly: true });
   const row = {
-    tenantId, catalogVersion: version, queryKey: await summaryKey(request), request, total: r.total ?? 0, facets: r.facets,
+    tenantId, catalogVersion: version, queryKey, request, total: r.total ?? 0, facets: r.facets,
     top: r.items.map((i): [string, number] => [i.articleId, i.score]), computedMs: Math.round(performance.now() - started),
   };
   await db
@@ -72,8 +73,7 @@ async function computeSummary(db: Database, tenantId: string, version: number, r
 /**
  * After a sync moved the catalog from `from` to `to`: rebuilds the summaries that were used at
  * `from` (hottest first), then those of the most common name words, within a time budget, and
- * drops those of older versions. Runs in the
- * background of the sync (the version is already visible; until a summary is rebuilt its query
+ * drops those of older versions. Runs in the background of the sync (the version is already visible; until a summary is rebuilt its query
  * is answered the slow way, never from old counts).
  */
 export async function warmSummaries(db: Database, tenantId: string, from: number, to: number, budgetMs: number, limit = 100, seedWords = 30): Promise<{ rebuilt: number; dropped: number }> {
@@ -87,8 +87,11 @@ export async function warmSummaries(db: Database, tenantId: string, from: number
   // Then the catalog's most common name words: the broad single-word queries a storefront
   // gets first (and the slowest to count), even before anyone asked them at this version.
   const words = await db.select({ word: searchWords.word }).from(searchWords).where(eq(searchWords.tenantId, tenantId)).orderBy(desc(searchWords.ndoc), searchWords.word).limit(seedWords);
-  const known = new Set(hot.map((h) => `${h.request.q}\u0000${JSON.stringify(h.request.filter ?? null)}\u0000${h.request.fuzzy}`));
-  for (const { word } of words) if (!known.has(`${word}\u0000null\u0000false`)) hot.push({ request: { q: word, fuzzy: false }, facets: {} });
+  const known = new Set(await Promise.all(hot.map((h) => summaryKey(h.request))));
+  for (const { word } of words) {
+    const request: SummaryRequest = { q: word, fuzzy: false };
+    if (!known.has(await summaryKey(request))) hot.push({ request, facets: {} });
+  }
   let rebuilt = 0;
   for (const { request, facets } of hot) {
     if (performance.now() - started > budgetMs) break;

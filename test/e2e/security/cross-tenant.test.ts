@@ -3,13 +3,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatalogService } from "../../../proto/gen/b2x/storefront/v1/catalog_pb.ts";
 import { LiveService } from "../../../proto/gen/b2x/storefront/v1/live_pb.ts";
 import { recordScenario } from "../../support/scenario-log.ts";
-import { app } from "../../../workers/app.ts";
 import { adminHttp } from "../client.ts";
 import { cleanupFixtures } from "../tenant-fixture.ts";
 import { type Probe, connectCall, probe, tryConnectorUpgrade } from "./probe.ts";
 import { type SecuredTenant, address, expectEnvelope, expectNoLeak, secretsOf, twoTenants } from "./world.ts";
 
 afterAll(cleanupFixtures);
+
+/**
+ * The Worker's Hono app, loaded at run time: a static import would pull the Worker's sources
+ * (and their workerd-only types) into the Node typecheck of the tests.
+ */
+const APP_MODULE = "../../../workers/app.ts";
+const { app } = (await import(APP_MODULE)) as { app: { routes: { method: string; path: string }[] } };
 
 /** Every concrete route the Worker serves, Connect services expanded to their methods. */
 function servedRoutes(): string[] {
@@ -108,7 +114,7 @@ function attacks(a: SecuredTenant, b: SecuredTenant): Record<string, Attack[]> {
     ],
   };
   const live = (m: string, message: unknown, customer?: string) => connectCall("LiveService", m, message, { ...A, ...(customer && { customer }) });
-  Object.assign(table, {
+  const connect: Record<string, Attack[]> = {
     "POST /b2x.storefront.v1.LiveService/GetPrices": [
       { attack: () => live("GetPrices", { items: [{ articleId: "1000001", quantity: 1 }] }, b.customerTokenValue), check: statusIs(401) },
     ],
@@ -133,7 +139,8 @@ function attacks(a: SecuredTenant, b: SecuredTenant): Record<string, Attack[]> {
       attack: () => connectCall("CatalogService", "GetArticle", { articleId: b.ownArticle }, A), sent: b.ownArticle, check: statusIs(404),
       control: { run: () => connectCall("CatalogService", "GetArticle", { articleId: b.ownArticle }, B), check: (p) => expect(p.text).toContain(b.marker) },
     }],
-  });
+  };
+  Object.assign(table, connect);
   for (const route of servedRoutes()) {
     const [method, path] = route.split(" ") as [string, string];
     if (path.startsWith("/v1/admin")) table[route] = adminAttack(method, path);

@@ -14,7 +14,7 @@ export interface ProbeInit {
   token?: string;
   customer?: string;
   json?: unknown;
-  body?: BodyInit;
+  body?: RequestInit["body"];
   headers?: Record<string, string>;
 }
 

@@ -16,6 +16,8 @@ export interface ProbeInit {
   json?: unknown;
   body?: RequestInit["body"];
   headers?: Record<string, string>;
+  /** Set for a streamed (ReadableStream) body. */
+  duplex?: "half";
 }
 
 /** One request to the running stack, answered as text and (if it parses) JSON. */
@@ -28,7 +30,7 @@ export async function probe(path: string, init: ProbeInit = {}): Promise<Probe> 
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
     body = JSON.stringify(init.json);
   }
-  const res = await fetch(`${baseUrl()}${path}`, { method: init.method ?? (body === undefined ? "GET" : "POST"), headers, body });
+  const res = await fetch(`${baseUrl()}${path}`, { method: init.method ?? (body === undefined ? "GET" : "POST"), headers, body, ...(init.duplex && { duplex: init.duplex }) } as RequestInit);
   const text = await res.text();
   let json: unknown;
   try {

@@ -39,8 +39,10 @@ export class RawTunnel {
     this.ws.send(bytes);
   }
 
-  hello(connectorId: string, protocolVersion = PROTOCOL_VERSION): void {
-    this.send(0n, { case: "hello", value: { connectorId, version: "raw-test", capabilities: ["erp.prices", "erp.stock"], businessUnits: ["default"], protocolVersion, maxInFlightPerBusinessUnit: 1 } });
+  /** Says hello; by default it serves no operation, so the edge never routes a real call to it. */
+  hello(connectorId: string, opts: { protocolVersion?: number; capabilities?: string[]; businessUnits?: string[] } = {}): void {
+    const { protocolVersion = PROTOCOL_VERSION, capabilities = [], businessUnits = ["raw-test"] } = opts;
+    this.send(0n, { case: "hello", value: { connectorId, version: "raw-test", capabilities, businessUnits, protocolVersion, maxInFlightPerBusinessUnit: 1 } });
   }
 
   /** Waits for a frame matching `pred`, the close of the socket, or the timeout, whichever comes first. */

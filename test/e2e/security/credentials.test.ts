@@ -4,9 +4,10 @@ import { adminHttp } from "../client.ts";
 import { cleanupFixtures, waitUntil } from "../tenant-fixture.ts";
 import { probe, tryConnectorUpgrade } from "./probe.ts";
 import { RawTunnel } from "./raw-tunnel.ts";
-import { type SecuredTenant, expectEnvelope, expectNoLeak, secretsOf, twoTenants } from "./world.ts";
+import { type SecuredTenant, expectEnvelope, expectNoLeak, secretsOf, twoTenants, recordFailures } from "./world.ts";
 
 afterAll(cleanupFixtures);
+recordFailures();
 
 /** Loaded at run time: a static import would pull workerd-only types into the Node typecheck. */
 const KEY_CACHE_MODULE = "../../../workers/lib/key-cache.ts";

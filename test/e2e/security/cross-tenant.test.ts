@@ -6,9 +6,10 @@ import { recordScenario } from "../../support/scenario-log.ts";
 import { adminHttp } from "../client.ts";
 import { cleanupFixtures } from "../tenant-fixture.ts";
 import { type Probe, connectCall, probe, tryConnectorUpgrade } from "./probe.ts";
-import { type SecuredTenant, address, expectEnvelope, expectNoLeak, secretsOf, twoTenants } from "./world.ts";
+import { type SecuredTenant, address, expectEnvelope, expectNoLeak, secretsOf, twoTenants, recordFailures } from "./world.ts";
 
 afterAll(cleanupFixtures);
+recordFailures();
 
 /**
  * The Worker's Hono app, loaded at run time: a static import would pull the Worker's sources

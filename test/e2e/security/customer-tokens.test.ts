@@ -6,9 +6,10 @@ import { recordScenario } from "../../support/scenario-log.ts";
 import { adminHttp } from "../client.ts";
 import { cleanupFixtures } from "../tenant-fixture.ts";
 import { probe } from "./probe.ts";
-import { type SecuredTenant, address, expectEnvelope, expectNoLeak, twoTenants } from "./world.ts";
+import { type SecuredTenant, address, expectEnvelope, expectNoLeak, twoTenants, recordFailures } from "./world.ts";
 
 afterAll(cleanupFixtures);
+recordFailures();
 
 const now = () => Math.floor(Date.now() / 1000);
 const b64 = (v: unknown) => base64url.encode(JSON.stringify(v));

@@ -3,9 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordScenario } from "../../support/scenario-log.ts";
 import { cleanupFixtures } from "../tenant-fixture.ts";
 import { type Probe, probe } from "./probe.ts";
-import { type SecuredTenant, expectEnvelope, expectNoLeak, scaled, secretsOf, twoTenants } from "./world.ts";
+import { type SecuredTenant, expectEnvelope, expectNoLeak, scaled, secretsOf, twoTenants, recordFailures } from "./world.ts";
 
 afterAll(cleanupFixtures);
+recordFailures();
 
 /** Error codes a fuzzed request may legitimately get besides 4xx (the ERP answers live calls). */
 const LIVE_5XX = new Set(["erp_error", "deadline_exceeded", "busy", "connector_offline", "connector_disconnected", "session_unavailable"]);

@@ -5,9 +5,10 @@ import { adminHttp } from "../client.ts";
 import { cleanupFixtures, liveTenant } from "../tenant-fixture.ts";
 import { probe } from "./probe.ts";
 import { RawTunnel } from "./raw-tunnel.ts";
-import { type SecuredTenant, expectEnvelope, scaled, twoTenants } from "./world.ts";
+import { type SecuredTenant, expectEnvelope, scaled, twoTenants, recordFailures } from "./world.ts";
 
 afterAll(cleanupFixtures);
+recordFailures();
 
 /** The stack's MAX_BODY_BYTES (wrangler.toml). */
 const MAX_BODY = 1024 * 1024;

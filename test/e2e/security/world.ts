@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { expect, inject } from "vitest";
+import { beforeEach, expect, inject } from "vitest";
+import { recordScenario } from "../../support/scenario-log.ts";
 import { http } from "../client.ts";
 import { type LiveTenant, liveTenant } from "../tenant-fixture.ts";
 
@@ -85,4 +86,17 @@ export function expectNoLeak(what: string, status: number, bodyText: string, sec
 export function expectEnvelope(what: string, status: number, body: unknown): void {
   if (status < 400) return;
   expect(body, `${what}: error body ${JSON.stringify(body)?.slice(0, 200)}`).toMatchObject({ error: { code: expect.any(String), message: expect.any(String), requestId: expect.any(String) } });
+}
+
+/**
+ * Call at the top of a security test file: a failing test is recorded as a failed scenario
+ * (passing tests record their own line with their figures), so the soak report shows it.
+ */
+export function recordFailures(suite = "security"): void {
+  beforeEach(({ task, onTestFailed }) => {
+    onTestFailed(({ task: failed }) => {
+      const message = failed.result?.errors?.[0]?.message ?? "failed";
+      recordScenario({ suite, name: task.name, passed: false, notes: message.slice(0, 300) });
+    });
+  });
 }

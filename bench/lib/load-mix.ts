@@ -17,6 +17,16 @@ export type RequestKind = "search" | "details" | "order";
 /** The storefront mix of issue #10: search 70 %, details + live price 25 %, orders 5 %. */
 export const MIX: Record<RequestKind, number> = { search: 0.7, details: 0.25, order: 0.05 };
 
+/**
+ * The mix as a fixed cycle of 20 requests (14 search, 5 details, 1 order), taken in turn by
+ * whichever caller is free: every 20 requests hold exactly the mix, so even a short run has
+ * its orders (a random draw could leave a 3-second CI run without one).
+ */
+const CYCLE: RequestKind[] = [..."SSDSOSSDSSSDSSDSSSDS"].map((k) => (k === "S" ? "search" : k === "D" ? "details" : "order"));
+for (const kind of Object.keys(MIX) as RequestKind[]) {
+  if (CYCLE.filter((k) => k === kind).length !== MIX[kind] * CYCLE.length) throw new Error(`load cycle does not hold the ${kind} share`);
+}
+
 export interface StepResult {
   concurrency: number;
   seconds: number;
@@ -101,12 +111,10 @@ export async function runStep(target: LoadTarget, concurrency: number, durationM
 
   const started = performance.now();
   const end = started + durationMs;
+  let turn = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const r = random();
-        await one(r < MIX.search ? "search" : r < MIX.search + MIX.details ? "details" : "order");
-      }
+      while (performance.now() < end) await one(CYCLE[turn++ % CYCLE.length]!);
     }),
   );
   const seconds = (performance.now() - started) / 1000;

@@ -4,7 +4,7 @@ import { adminHttp } from "../client.ts";
 import { cleanupFixtures, waitUntil } from "../tenant-fixture.ts";
 import { probe, tryConnectorUpgrade } from "./probe.ts";
 import { RawTunnel } from "./raw-tunnel.ts";
-import { type SecuredTenant, expectEnvelope, expectNoLeak, secretsOf, twoTenants, recordFailures } from "./world.ts";
+import { type SecuredTenant, expectEnvelope, expectNoLeak, secretsOf, twoTenants, soakTimeout, recordFailures } from "./world.ts";
 
 afterAll(cleanupFixtures);
 recordFailures();
@@ -29,7 +29,7 @@ describe("security: connector tokens and revoked credentials", () => {
   let b: SecuredTenant;
   beforeAll(async () => ({ a, b } = await twoTenants()), 120_000);
 
-  it("refuses replayed, tampered and foreign connector tokens before any DO sees them", { timeout: 60_000 }, async () => {
+  it("refuses replayed, tampered and foreign connector tokens before any DO sees them", { timeout: soakTimeout(60_000) }, async () => {
     const token = await a.connectorToken("werk-7");
     const flip = (s: string) => s.slice(0, -1) + (s.endsWith("0") ? "1" : "0");
     const refused: Record<string, string | undefined> = {
@@ -65,7 +65,7 @@ describe("security: connector tokens and revoked credentials", () => {
     recordScenario({ suite: "security", name: "connector token replay for another tenant or connector id", passed: true, badInputs: Object.keys(refused).length + 2 });
   });
 
-  it("refuses a revoked API key at once in this isolate (bound elsewhere: the key cache TTL) and a revoked connector token", { timeout: 60_000 }, async () => {
+  it("refuses a revoked API key at once in this isolate (bound elsewhere: the key cache TTL) and a revoked connector token", { timeout: soakTimeout(60_000) }, async () => {
     const issued = await adminHttp(`/tenants/${a.tenantId}/api-keys`, { method: "POST", json: { name: "to revoke" } });
     const key = issued.body.key as string;
     expect((await probe("/v1/session", { token: key })).status).toBe(200); // now cached
@@ -90,7 +90,7 @@ describe("security: connector tokens and revoked credentials", () => {
     recordScenario({ suite: "security", name: "revoked API key and connector token refused", passed: true, badInputs: 5, figures: { revokedKeyRefusedAfterMs: refusedAfterMs, keyCacheBoundMs: KEY_CACHE_TTL_MS } });
   });
 
-  it("closes a connected tunnel whose token is revoked, so the revoked connector serves no further call", { timeout: 60_000 }, async () => {
+  it("closes a connected tunnel whose token is revoked, so the revoked connector serves no further call", { timeout: soakTimeout(60_000) }, async () => {
     const ct = await adminHttp(`/tenants/${b.tenantId}/connector-tokens`, { method: "POST", json: { connectorId: "werk-9" } });
     const tunnel = await RawTunnel.open(ct.body.token);
     tunnel.hello("werk-9");
@@ -102,7 +102,7 @@ describe("security: connector tokens and revoked credentials", () => {
     recordScenario({ suite: "security", name: "revoking a connector token closes its live tunnel", passed: true, badInputs: 1 });
   });
 
-  it("refuses every credential of a disabled tenant", { timeout: 30_000 }, async () => {
+  it("refuses every credential of a disabled tenant", { timeout: soakTimeout(30_000) }, async () => {
     const ct = await b.connectorToken("werk-5");
     const disabled = await adminHttp(`/tenants/${b.tenantId}`, { method: "PATCH", json: { disabled: true } });
     expect(disabled.status).toBe(200);

@@ -6,7 +6,7 @@ import { recordScenario } from "../../support/scenario-log.ts";
 import { adminHttp } from "../client.ts";
 import { cleanupFixtures } from "../tenant-fixture.ts";
 import { type Probe, connectCall, probe, tryConnectorUpgrade } from "./probe.ts";
-import { type SecuredTenant, address, expectEnvelope, expectNoLeak, secretsOf, twoTenants, recordFailures } from "./world.ts";
+import { type SecuredTenant, address, expectEnvelope, expectNoLeak, secretsOf, twoTenants, soakTimeout, recordFailures } from "./world.ts";
 
 afterAll(cleanupFixtures);
 recordFailures();
@@ -154,7 +154,7 @@ describe("security: nothing of one tenant reaches another, through every route",
   let b: SecuredTenant;
   beforeAll(async () => ({ a, b } = await twoTenants()), 120_000);
 
-  it("probes every served route with tenant A's credentials against tenant B's data", { timeout: 120_000 }, async () => {
+  it("probes every served route with tenant A's credentials against tenant B's data", { timeout: soakTimeout(120_000) }, async () => {
     const routes = servedRoutes();
     const table = attacks(a, b);
     const unprobed = routes.filter((r) => !table[r]);

@@ -6,7 +6,7 @@ import { recordScenario } from "../../support/scenario-log.ts";
 import { adminHttp } from "../client.ts";
 import { cleanupFixtures } from "../tenant-fixture.ts";
 import { probe } from "./probe.ts";
-import { type SecuredTenant, address, expectEnvelope, expectNoLeak, twoTenants, recordFailures } from "./world.ts";
+import { type SecuredTenant, address, expectEnvelope, expectNoLeak, twoTenants, soakTimeout, recordFailures } from "./world.ts";
 
 afterAll(cleanupFixtures);
 recordFailures();
@@ -25,7 +25,7 @@ describe("security: customer tokens (x-customer-token)", () => {
   let other: SecuredTenant;
   beforeAll(async () => ({ a: t, b: other } = await twoTenants()), 120_000);
 
-  it("refuses forged, expired, alg:none, wrong-key, wrong-issuer and malformed tokens on every customer route", { timeout: 60_000 }, async () => {
+  it("refuses forged, expired, alg:none, wrong-key, wrong-issuer and malformed tokens on every customer route", { timeout: soakTimeout(60_000) }, async () => {
     const kid = t.privateJwk.kid!;
     const good = { sub: "K10004", iss: t.tenantId, iat: now(), exp: now() + 600 };
     const valid = await sign(good, t.privateJwk, { kid });
@@ -86,7 +86,7 @@ describe("security: customer tokens (x-customer-token)", () => {
     recordScenario({ suite: "security", name: "forged, expired, alg:none, wrong-key, wrong-issuer customer tokens", passed: true, badInputs: tried, lostOrders: 0, duplicatedOrders: 0, figures: { tokenKinds: Object.keys(bad).length } });
   });
 
-  it("refuses a token for the wrong audience once the tenant requires one", { timeout: 30_000 }, async () => {
+  it("refuses a token for the wrong audience once the tenant requires one", { timeout: soakTimeout(30_000) }, async () => {
     const current = (await adminHttp(`/tenants/${other.tenantId}`)).body.config;
     const patched = await adminHttp(`/tenants/${other.tenantId}`, { method: "PATCH", json: { config: { ...current, customerTokens: { ...current.customerTokens, audience: "shop.example" } } } });
     expect(patched.status).toBe(200);
@@ -102,7 +102,7 @@ describe("security: customer tokens (x-customer-token)", () => {
     recordScenario({ suite: "security", name: "customer token for the wrong audience", passed: true, badInputs: Object.keys(cases).length });
   });
 
-  it("gives customer X nothing of customer Y: prices are the token's customer's, Y's orders are 404", { timeout: 30_000 }, async () => {
+  it("gives customer X nothing of customer Y: prices are the token's customer's, Y's orders are 404", { timeout: soakTimeout(30_000) }, async () => {
     // t.orderId belongs to K10003 (world.ts). K10004 asks for it by both its ids.
     const x = await t.customerToken("K10004");
     let tried = 0;

@@ -6,7 +6,7 @@ import { adminHttp } from "../client.ts";
 import { cleanupFixtures } from "../tenant-fixture.ts";
 import { probe } from "./probe.ts";
 import { RawTunnel } from "./raw-tunnel.ts";
-import { type SecuredTenant, scaled, twoTenants, recordFailures } from "./world.ts";
+import { type SecuredTenant, scaled, twoTenants, soakTimeout, recordFailures } from "./world.ts";
 
 afterAll(cleanupFixtures);
 recordFailures();
@@ -92,7 +92,7 @@ describe("security: fuzzed tunnel frames over a real WebSocket (fast-check)", ()
     expect(other.body.connectors.map((c: { connectorId: string }) => c.connectorId)).toEqual(["werk-1"]);
   }
 
-  it("arbitrary bytes and text messages: the socket, the tenant and its live calls keep working", { timeout: 180_000 }, async () => {
+  it("arbitrary bytes and text messages: the socket, the tenant and its live calls keep working", { timeout: soakTimeout(180_000) }, async () => {
     const traffic = backgroundTraffic();
     let sent = 0;
     await fc.assert(
@@ -111,7 +111,7 @@ describe("security: fuzzed tunnel frames over a real WebSocket (fast-check)", ()
     recordScenario({ suite: "security", name: "fuzzed tunnel frames: arbitrary bytes", passed: true, badInputs: sent, figures: { liveCallsDuring: n, socketsReopened: reopened } });
   });
 
-  it("structurally valid but wrong frames (edge-only frames, unknown call ids, lying hellos, junk payloads)", { timeout: 180_000 }, async () => {
+  it("structurally valid but wrong frames (edge-only frames, unknown call ids, lying hellos, junk payloads)", { timeout: soakTimeout(180_000) }, async () => {
     const traffic = backgroundTraffic();
     let sent = 0;
     const before = reopened;

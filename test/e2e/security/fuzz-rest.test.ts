@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordScenario } from "../../support/scenario-log.ts";
 import { cleanupFixtures } from "../tenant-fixture.ts";
 import { type Probe, probe } from "./probe.ts";
-import { type SecuredTenant, expectEnvelope, expectNoLeak, scaled, secretsOf, twoTenants, recordFailures } from "./world.ts";
+import { type SecuredTenant, expectEnvelope, expectNoLeak, scaled, secretsOf, twoTenants, soakTimeout, recordFailures } from "./world.ts";
 
 afterAll(cleanupFixtures);
 recordFailures();
@@ -70,7 +70,7 @@ describe("security: fuzzed REST and Connect bodies and query strings (fast-check
   }
 
   for (const [path, arb] of Object.entries(bodies)) {
-    it(`POST ${path}`, { timeout: 120_000 }, async () => {
+    it(`POST ${path}`, { timeout: soakTimeout(120_000) }, async () => {
       const headers = { "idempotency-key": "fuzz-key", "connect-protocol-version": "1" };
       await fc.assert(
         fc.asyncProperty(arb, fc.boolean(), async (body, asText) => {
@@ -84,7 +84,7 @@ describe("security: fuzzed REST and Connect bodies and query strings (fast-check
     });
   }
 
-  it("GET with fuzzed query strings and path ids", { timeout: 120_000 }, async () => {
+  it("GET with fuzzed query strings and path ids", { timeout: soakTimeout(120_000) }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...getPaths), queryString, async (path, qs) => {
         const url = `${path}?${qs}`;

@@ -5,7 +5,7 @@ import { adminHttp } from "../client.ts";
 import { cleanupFixtures, liveTenant } from "../tenant-fixture.ts";
 import { probe } from "./probe.ts";
 import { RawTunnel } from "./raw-tunnel.ts";
-import { type SecuredTenant, expectEnvelope, scaled, twoTenants, recordFailures } from "./world.ts";
+import { type SecuredTenant, expectEnvelope, scaled, twoTenants, soakTimeout, recordFailures } from "./world.ts";
 
 afterAll(cleanupFixtures);
 recordFailures();
@@ -26,7 +26,7 @@ describe("security: size limits and rate limits", () => {
   let b: SecuredTenant;
   beforeAll(async () => ({ a, b } = await twoTenants()), 120_000);
 
-  it("answers 413 to oversized REST and Connect bodies, declared or streamed", { timeout: 60_000 }, async () => {
+  it("answers 413 to oversized REST and Connect bodies, declared or streamed", { timeout: soakTimeout(60_000) }, async () => {
     const big = `{"items":[{"articleId":"${"x".repeat(MAX_BODY)}","quantity":1}]}`;
     const targets = ["/v1/prices", "/v1/stock", "/v1/orders", "/v1/catalog/query", "/b2x.storefront.v1.LiveService/GetPrices", "/b2x.storefront.v1.CatalogService/Search", "/v1/admin/tenants"];
     let tried = 0;
@@ -65,7 +65,7 @@ describe("security: size limits and rate limits", () => {
     recordScenario({ suite: "security", name: "oversized REST and Connect bodies (declared and streamed), long query strings", passed: true, badInputs: tried });
   });
 
-  it("survives oversized and huge-field tunnel frames; the tenant's live path keeps working", { timeout: 60_000 }, async () => {
+  it("survives oversized and huge-field tunnel frames; the tenant's live path keeps working", { timeout: soakTimeout(60_000) }, async () => {
     const token = await a.connectorToken("werk-big");
     const cases: { name: string; bytes: Uint8Array }[] = [
       { name: `${MAX_FRAME_BYTES + 1} bytes of zeros`, bytes: new Uint8Array(MAX_FRAME_BYTES + 1) },
@@ -100,7 +100,7 @@ describe("security: size limits and rate limits", () => {
     recordScenario({ suite: "security", name: "oversized and huge-field tunnel frames", passed: true, badInputs: tried, notes: outcomes.join("; ") });
   });
 
-  it("holds the per-tenant rate limit under a flood: A gets 429 + Retry-After, B is unaffected", { timeout: 60_000 }, async () => {
+  it("holds the per-tenant rate limit under a flood: A gets 429 + Retry-After, B is unaffected", { timeout: soakTimeout(60_000) }, async () => {
     const perMinute = 600; // bucket of 60, refilled at 10/s
     const flooded = await liveTenant({ rateLimit: { requestsPerMinute: perMinute } });
     const floodSize = scaled(400, 4000);

@@ -100,3 +100,6 @@ export function recordFailures(suite = "security"): void {
     });
   });
 }
+
+/** A test's timeout, ten times longer under B2X_SOAK (its runs are ten times as many). */
+export const soakTimeout = (ms: number) => (SOAK ? ms * 10 : ms);

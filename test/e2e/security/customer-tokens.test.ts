@@ -102,6 +102,25 @@ describe("security: customer tokens (x-customer-token)", () => {
     recordScenario({ suite: "security", name: "customer token for the wrong audience", passed: true, badInputs: Object.keys(cases).length });
   });
 
+  it("refuses tokens of a rotated-out signing key (bound: the key cache TTL in other isolates)", { timeout: soakTimeout(30_000) }, async () => {
+    const current = (await adminHttp(`/tenants/${other.tenantId}`)).body.config;
+    const aud = current.customerTokens.audience as string | undefined;
+    const old = await sign({ sub: "K10006", iss: other.tenantId, exp: now() + 600, ...(aud && { aud }) }, other.privateJwk, { kid: other.privateJwk.kid! });
+    expect((await probe("/v1/customers/me", { token: other.apiKey, customer: old })).status).toBe(200); // verified and cached
+    const next = await newCustomerSigningKey("rotated");
+    const rotated = await adminHttp(`/tenants/${other.tenantId}`, { method: "PATCH", json: { config: { ...current, customerTokens: { ...current.customerTokens, audience: undefined, keys: [next.publicJwk] } } } });
+    expect(rotated.status).toBe(200);
+    const started = Date.now();
+    while ((await probe("/v1/customers/me", { token: other.apiKey, customer: old })).status !== 401) {
+      expect(Date.now() - started, "old key's token still accepted").toBeLessThan(15_000);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const refusedAfterMs = Date.now() - started;
+    const fresh = await new SignJWT({}).setProtectedHeader({ alg: "ES256", kid: "rotated" }).setSubject("K10006").setIssuer(other.tenantId).setExpirationTime("10m").sign(await importJWK(next.privateJwk, "ES256"));
+    expect((await probe("/v1/customers/me", { token: other.apiKey, customer: fresh })).status).toBe(200);
+    recordScenario({ suite: "security", name: "customer tokens of a rotated-out signing key refused", passed: true, badInputs: 1, figures: { refusedAfterMs } });
+  });
+
   it("gives customer X nothing of customer Y: prices are the token's customer's, Y's orders are 404", { timeout: soakTimeout(30_000) }, async () => {
     // t.orderId belongs to K10003 (world.ts). K10004 asks for it by both its ids.
     const x = await t.customerToken("K10004");

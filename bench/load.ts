@@ -100,7 +100,9 @@ try {
 
   const rows: Row[] = [];
   for (const [i, concurrency] of STEPS.entries()) {
-    const load = child("bench/lib/load-client.ts", { B2X_LOAD: JSON.stringify({ target, concurrency, durationMs: SECONDS * 1000, seed: 100 + i }) });
+    const stepFile = join(env.dir, `load-step-${i}.json`);
+    writeFileSync(stepFile, JSON.stringify({ target, concurrency, durationMs: SECONDS * 1000, seed: 100 + i }));
+    const load = child("bench/lib/load-client.ts", { B2X_LOAD_FILE: stepFile });
     loadPid = load.proc.pid ?? -1;
     await wait(300); // let the client start before measuring
     const before = sampleCpu(classify, [process.pid, postmaster]);

@@ -71,6 +71,10 @@ if (!values["report-only"]) {
     const loadStarted = Date.now();
     const args = values["load-args"].split(/\s+/).filter(Boolean);
     const code = await run(process.execPath, ["--import", "tsx", join(root, "bench/load.ts"), ...args], env);
+    if (code !== 0) {
+      process.env.B2X_SCENARIO_LOG = logPath;
+      recordScenario({ suite: "load", name: "load bench run", passed: false, notes: `bench/load.ts exited ${code} (see its output)` });
+    }
     notes.push(`- load bench (\`npm run bench -- load ${args.join(" ")}\`): exit ${code}, ${((Date.now() - loadStarted) / 60_000).toFixed(1)} min`);
   }
 }

@@ -12,14 +12,19 @@ export function orderingCustomers(erp: ErpDatabase, n: number): string[] {
   return out;
 }
 
-/** The synced article ids and the words of their names (what storefront shoppers type). */
-export async function syncedCatalog(databaseUrl: string, tenantId: string, maxTerms = 400): Promise<{ articleIds: string[]; searchTerms: string[] }> {
+/**
+ * The synced article ids and what storefront shoppers type: the words of the article names and,
+ * for a fifth of the terms, article numbers (the exact-number path of search).
+ */
+export async function syncedCatalog(databaseUrl: string, tenantId: string, maxWords = 400): Promise<{ articleIds: string[]; searchTerms: string[] }> {
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   try {
-    const ids = await db.query<{ article_id: string }>(`SELECT article_id FROM articles WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY article_id`, [tenantId]);
-    const words = await db.query<{ word: string }>(`SELECT word FROM search_words WHERE tenant_id = $1 AND length(word) >= 4 ORDER BY word LIMIT $2`, [tenantId, maxTerms]);
-    return { articleIds: ids.rows.map((r) => r.article_id), searchTerms: words.rows.map((r) => r.word) };
+    const rows = await db.query<{ article_id: string; article_number: string | null }>(`SELECT article_id, article_number FROM articles WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY article_id`, [tenantId]);
+    const words = (await db.query<{ word: string }>(`SELECT word FROM search_words WHERE tenant_id = $1 AND length(word) >= 4 ORDER BY word LIMIT $2`, [tenantId, maxWords])).rows.map((r) => r.word);
+    const every = Math.max(1, Math.floor(rows.rows.length / Math.max(1, Math.ceil(words.length / 4))));
+    const numbers = rows.rows.filter((r, i) => i % every === 0 && r.article_number).map((r) => r.article_number!);
+    return { articleIds: rows.rows.map((r) => r.article_id), searchTerms: [...words, ...numbers] };
   } finally {
     await db.end();
   }

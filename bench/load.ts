@@ -106,8 +106,11 @@ try {
     loadPid = load.proc.pid ?? -1;
     await wait(300); // let the client start before measuring
     const before = sampleCpu(classify, [process.pid, postmaster]);
-    const result = JSON.parse((await load.done).trim().split("\n").pop()!) as StepResult;
+    // The second sample while the load generator still runs: once it exits, its CPU would move
+    // into this process's reaped-children time and be counted as the harness's.
+    await wait(SECONDS * 1000 - 300);
     const cpu = cpuBetween(before, sampleCpu(classify, [process.pid, postmaster]));
+    const result = JSON.parse((await load.done).trim().split("\n").pop()!) as StepResult;
     rows.push({ ...result, cpu });
     console.log(`  concurrency ${concurrency}: ${result.rps.toFixed(0)} req/s, p50 ${result.latency.p50.toFixed(1)} ms, p99 ${result.latency.p99.toFixed(1)} ms, errors ${result.errors}`);
   }
@@ -142,7 +145,7 @@ try {
   const hostBound = limitRow.cpu.machinePercent >= 90;
   const limitNote =
     `busiest component there: ${bottleneck} at ${bottleneckCpu.toFixed(0)}% of one core (its busiest thread ${(limitRow.cpu.busiestThread[bottleneck] ?? 0).toFixed(0)}%); ` +
-    `host CPU ${limitRow.cpu.machinePercent.toFixed(0)}% of ${limitRow.cpu.cores} cores (this stack ${ours.toFixed(0)}%, other processes ${others.toFixed(0)}% of one core)` +
+    `host CPU ${limitRow.cpu.machinePercent.toFixed(0)}% of ${limitRow.cpu.cores} cores (this run's processes ${ours.toFixed(0)}%, other processes ${others.toFixed(0)}% of one core)` +
     (hostBound ? ": the host's CPUs are the limit, the stack's components share them" : "");
   console.log(`${verdict}; ${limitNote}`);
   console.log(`orders: ${account.accepted} accepted, ${account.inErp} in the ERP, ${account.missing} missing, ${account.duplicated} duplicated`);

@@ -1,6 +1,8 @@
+import type { CallOrigin } from "../durable-objects/calls/origin.ts";
 import type { TenantConfig } from "../schema/tenant-config.ts";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./lib/log.ts";
+import type { TraceContext } from "./lib/trace.ts";
 
 export interface TenantPrincipal {
   tenantId: string;
@@ -11,6 +13,10 @@ export interface TenantPrincipal {
 
 export interface AppVariables {
   requestId: string;
+  /** The W3C trace of this request (continued from the storefront's traceparent or new). */
+  trace: TraceContext;
+  /** Request id and traceparent handed to the TenantSession for the tunnel Call frame. */
+  origin: CallOrigin;
   log: Logger;
   /** Opened lazily on first use, closed when the response is done. */
   db: () => Database;

@@ -1,8 +1,10 @@
 import type { CallOrigin } from "../durable-objects/calls/origin.ts";
 import type { TenantConfig } from "../schema/tenant-config.ts";
 import type { Database } from "./db/client.ts";
+import type { AdminPrincipal } from "./lib/admin-principal.ts";
 import type { Logger } from "./lib/log.ts";
 import type { TraceContext } from "./lib/trace.ts";
+import type { AdminAuditEvent } from "./middleware/admin-audit.ts";
 
 export interface TenantPrincipal {
   tenantId: string;
@@ -23,6 +25,10 @@ export interface AppVariables {
   tenant: TenantPrincipal;
   /** The customer id (`sub`) of a verified x-customer-token. */
   customerId: string;
+  /** The admin behind an admin request (set by adminAuth). */
+  admin: AdminPrincipal | undefined;
+  /** The domain action an admin route names for its audit entry. */
+  auditEvent: AdminAuditEvent | undefined;
 }
 
 export interface AppEnv {

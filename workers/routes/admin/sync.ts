@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { SYNC_MODES, syncCheckpoints, syncRuns, tenants } from "../../../schema/index.ts";
 import { notFound } from "../../errors.ts";
-import { audit } from "../../lib/audit.ts";
+import { auditEvent } from "../../middleware/admin-audit.ts";
 import { tenantConfig } from "../../lib/tenant-config-cache.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
@@ -33,7 +33,7 @@ export const syncAdminRoutes = new Hono<AppEnv>()
     if (!t) throw notFound(`Tenant '${tenantId}' not found`);
     const stub = c.env.TENANT_SESSION.get(c.env.TENANT_SESSION.idFromName(tenantId));
     const result = await stub.startSync({ tenantId, config: tenantConfig(tenantId, t.configVersion, t.config), configVersion: t.configVersion }, mode, "admin");
-    await audit(c.var.db(), { tenantId, actor: "admin", action: "sync.start", target: result.runId, requestId: c.var.requestId, details: { mode, started: result.started } });
+    auditEvent(c, { action: "sync.start", target: result.runId, details: { mode, started: result.started } });
     return c.json(result, result.started ? 202 : 409);
   })
   .get("/", async (c) => {

@@ -377,10 +377,10 @@ export class TenantSession extends DurableObject<Env> {
     };
   }
 
-  /** Prometheus lines of this tenant. */
-  async metricLines(): Promise<string[]> {
+  /** Prometheus lines of this tenant (the Worker names it: an object never called yet knows no tenant). */
+  async metricLines(tenantId: string): Promise<string[]> {
     const now = Date.now();
-    return this.metrics.render(this.tenant?.tenantId ?? "unknown", {
+    return this.metrics.render(this.tenant?.tenantId ?? tenantId, {
       cacheHitRatio: this.cache.hitRatio,
       queueDepth: this.dispatcher.queueDepth(),
       ordersQueued: this.orders.pendingCount(),
@@ -389,6 +389,7 @@ export class TenantSession extends DurableObject<Env> {
         queueDepth: Object.values(c.att.queueDepth ?? {}).reduce((a, b) => a + b, 0),
         lastHeartbeatAgeSeconds: Math.round((now - (c.att.lastHeartbeat ?? c.att.connectedAt)) / 1000),
       })),
+      presence: (await this.connectorPresence()).connectors.map((r) => ({ connectorId: r.connectorId, version: r.version, online: r.connected })),
     });
   }
 

@@ -3,6 +3,7 @@ import { adminAudit } from "../../middleware/admin-audit.ts";
 import { adminAuth } from "../../middleware/admin-auth.ts";
 import type { AppEnv } from "../../types.ts";
 import { auditRoutes } from "./audit.ts";
+import { overviewRoutes } from "./overview.ts";
 import { apiKeyRoutes, connectorTokenRoutes } from "./credentials.ts";
 import { sessionAdminRoutes } from "./sessions.ts";
 import { syncAdminRoutes } from "./sync.ts";
@@ -13,6 +14,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .use(adminAudit)
   .use(adminAuth)
   .route("/audit", auditRoutes)
+  .route("/overview", overviewRoutes)
   .route("/tenants/:tenantId/api-keys", apiKeyRoutes)
   .route("/tenants/:tenantId/connector-tokens", connectorTokenRoutes)
   .route("/tenants/:tenantId/sync", syncAdminRoutes)

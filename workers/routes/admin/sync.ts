@@ -12,7 +12,7 @@ import { tenantParams } from "./tenants.ts";
 export const startBody = z.object({ mode: z.enum(SYNC_MODES).default("incremental") }).strict().prefault({});
 
 type Run = typeof syncRuns.$inferSelect;
-function present(r: Run, now: number) {
+export function presentRun(r: Run, now: number) {
   const seconds = Math.max(0.001, ((r.finishedAt ?? new Date(now)).getTime() - r.startedAt.getTime()) / 1000);
   const rate = r.rowsDone / seconds;
   const remaining = r.rowsTotal !== null ? Math.max(0, r.rowsTotal - r.rowsDone) : null;
@@ -45,7 +45,7 @@ export const syncAdminRoutes = new Hono<AppEnv>()
     const cps = await db.select().from(syncCheckpoints).where(and(eq(syncCheckpoints.tenantId, tenantId)));
     const now = Date.now();
     return c.json({
-      runs: runs.map((r) => present(r, now)),
+      runs: runs.map((r) => presentRun(r, now)),
       entities: Object.fromEntries(
         cps.map((cp) => [cp.entity, { checkpoint: cp.rowversion.toString(), newestChangeAt: cp.newestChangeAt?.toISOString() ?? null, lagSeconds: cp.newestChangeAt ? Math.round((now - cp.newestChangeAt.getTime()) / 1000) : null, updatedAt: cp.updatedAt.toISOString() }]),
       ),

@@ -96,5 +96,5 @@ async function recentAdminErrors(db: Database, now: number): Promise<Overview["r
     .where(and(gt(auditLog.at, new Date(now - ERROR_WINDOW_MS)), sql`${auditLog.details}->>'outcome' IS NOT NULL`, ne(sql`${auditLog.details}->>'outcome'`, "ok")))
     .orderBy(desc(auditLog.eventId))
     .limit(RECENT_ERRORS);
-  return rows.map((r) => ({ at: r.at.toISOString(), tenantId: r.tenantId, source: "admin" as const, message: `${String(r.details.method)} ${String(r.details.path)} → ${String(r.details.status)} (${r.actor})` }));
+  return rows.map((r) => ({ at: r.at.toISOString(), tenantId: r.tenantId, source: "admin" as const, message: `${String(r.details.method)} ${String(r.details.path)} → ${String(r.details.status)} (${r.actor}${r.details.attemptedName ? `, as '${String(r.details.attemptedName)}'` : ""})` }));
 }

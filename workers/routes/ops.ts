@@ -17,7 +17,8 @@ const PAGE_HEADERS = {
   "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "x-frame-options": "DENY",
   "cache-control": "no-store",
-  "referrer-policy": "no-referrer",
+  // Not no-referrer: with it the browser sends `Origin: null` on the login post, which sameOrigin refuses.
+  "referrer-policy": "same-origin",
 };
 
 /** A form post from another site is refused (the cookie is SameSite=Strict as well). */

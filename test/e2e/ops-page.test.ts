@@ -44,7 +44,8 @@ describe.skipIf(!hasChromium)("ops page in headless Chromium", () => {
     await cleanupFixtures();
   });
 
-  const text = (selector: string) => page.$eval(selector, (e) => (e as HTMLElement).innerText.trim());
+  // The Node tsconfig has no DOM lib: elements are typed by the one property read.
+  const text = (selector: string) => page.$eval(selector, (e) => (e as unknown as { innerText: string }).innerText.trim());
 
   it("refuses a wrong token and shows why", async () => {
     const res = await page.goto(`${inject("baseUrl")}/ops`);
@@ -83,7 +84,7 @@ describe.skipIf(!hasChromium)("ops page in headless Chromium", () => {
     expect(await text(`${run} [data-field=status]`)).toBe("succeeded");
     expect(await text(`${run} [data-field=mode]`)).toBe("full");
     expect(await text(`${run} [data-field=progress]`)).toBe("100 %");
-    expect(await page.$eval(`${run} .bar > span`, (e) => (e as HTMLElement).style.width)).toBe("100%");
+    expect(await page.$eval(`${run} .bar > span`, (e) => (e as unknown as { style: { width: string } }).style.width)).toBe("100%");
     expect(await text(`${run} [data-field=rows]`)).toMatch(/^[\d,]+ \/ [\d,]+$/);
     expect(await text("#signed-in")).toMatch(/^signed in as e2e-ops \(token:[0-9a-f]{12}\)$/);
     expect(await text("#worker-version")).toMatch(/^Worker \S+/);
@@ -93,7 +94,7 @@ describe.skipIf(!hasChromium)("ops page in headless Chromium", () => {
 
     // It refreshes by itself: the update time changes without a reload.
     const first = await text("#updated");
-    await page.waitForFunction((before) => document.querySelector("#updated")?.textContent !== before, { timeout: 20_000 }, first);
+    await page.waitForFunction(`document.querySelector("#updated").textContent !== ${JSON.stringify(first)}`, { timeout: 20_000 });
 
     mkdirSync(join(process.cwd(), ".data", "artifacts"), { recursive: true });
     await page.screenshot({ path: ARTIFACT, fullPage: true });

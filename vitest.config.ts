@@ -17,6 +17,8 @@ export default defineConfig({
                 PG_WS_PROXY: inject("wsProxy"),
                 ADMIN_TOKEN: TEST_ADMIN_TOKEN,
                 MAX_BODY_BYTES: String(TEST_MAX_BODY_BYTES),
+                // Every request logs an access line at info; tests show only what goes wrong.
+                LOG_LEVEL: "warn",
               },
             },
           })),

@@ -5,6 +5,7 @@ import { type TenantConfig, tenantConfigSchema } from "../schema/tenant-config.t
 import { createLogger, type Logger } from "../workers/lib/log.ts";
 import { AlarmSchedule } from "./alarms.ts";
 import { CallDispatcher, type Connection } from "./calls/dispatcher.ts";
+import type { CallOrigin } from "./calls/origin.ts";
 import { type LiveResult, toLiveError } from "./errors.ts";
 import { LiveCache } from "./live/cache.ts";
 import { type ItemAnswer, LiveServices, type PriceItem } from "./live/services.ts";
@@ -337,16 +338,16 @@ export class TenantSession extends DurableObject<Env> {
     }
   }
 
-  prices(ref: TenantRef, requestId: string, customerId: string, items: PriceItem[]): Promise<LiveResult<ItemAnswer<object>[]>> {
-    return this.run(ref, () => this.live.getPrices(requestId, customerId, items));
+  prices(ref: TenantRef, origin: CallOrigin, customerId: string, items: PriceItem[]): Promise<LiveResult<ItemAnswer<object>[]>> {
+    return this.run(ref, () => this.live.getPrices(origin, customerId, items));
   }
 
-  stock(ref: TenantRef, requestId: string, articleIds: string[]): Promise<LiveResult<ItemAnswer<object>[]>> {
-    return this.run(ref, () => this.live.getStock(requestId, articleIds));
+  stock(ref: TenantRef, origin: CallOrigin, articleIds: string[]): Promise<LiveResult<ItemAnswer<object>[]>> {
+    return this.run(ref, () => this.live.getStock(origin, articleIds));
   }
 
-  customer(ref: TenantRef, requestId: string, customerId: string): Promise<LiveResult<unknown>> {
-    return this.run(ref, () => this.live.customer(requestId, customerId));
+  customer(ref: TenantRef, origin: CallOrigin, customerId: string): Promise<LiveResult<unknown>> {
+    return this.run(ref, () => this.live.customer(origin, customerId));
   }
 
   /** Places an order once per idempotency key (see OrderService.create). */
@@ -360,8 +361,8 @@ export class TenantSession extends DurableObject<Env> {
   }
 
   /** An order by the gateway's id or the ERP's number, for its own customer only. */
-  order(ref: TenantRef, requestId: string, customerId: string, orderId: string): Promise<LiveResult<OrderView>> {
-    return this.run(ref, () => this.orders.view(requestId, customerId, orderId));
+  order(ref: TenantRef, origin: CallOrigin, customerId: string, orderId: string): Promise<LiveResult<OrderView>> {
+    return this.run(ref, () => this.orders.view(origin, customerId, orderId));
   }
 
   /** Connector presence (each replica), as the DO knows it. */
@@ -376,10 +377,10 @@ export class TenantSession extends DurableObject<Env> {
     };
   }
 
-  /** Prometheus lines of this tenant. */
-  async metricLines(): Promise<string[]> {
+  /** Prometheus lines of this tenant (the Worker names it: an object never called yet knows no tenant). */
+  async metricLines(tenantId: string): Promise<string[]> {
     const now = Date.now();
-    return this.metrics.render(this.tenant?.tenantId ?? "unknown", {
+    return this.metrics.render(this.tenant?.tenantId ?? tenantId, {
       cacheHitRatio: this.cache.hitRatio,
       queueDepth: this.dispatcher.queueDepth(),
       ordersQueued: this.orders.pendingCount(),
@@ -388,6 +389,7 @@ export class TenantSession extends DurableObject<Env> {
         queueDepth: Object.values(c.att.queueDepth ?? {}).reduce((a, b) => a + b, 0),
         lastHeartbeatAgeSeconds: Math.round((now - (c.att.lastHeartbeat ?? c.att.connectedAt)) / 1000),
       })),
+      presence: (await this.connectorPresence()).connectors.map((r) => ({ connectorId: r.connectorId, version: r.version, online: r.connected })),
     });
   }
 

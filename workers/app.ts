@@ -13,6 +13,7 @@ import { connectorRoutes } from "./routes/connector.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { opsRoutes } from "./routes/ops.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { sessionRoutes } from "./routes/session.ts";
 import type { AppEnv } from "./types.ts";
@@ -38,6 +39,7 @@ export const app = new Hono<AppEnv>()
   .route("/v1/admin", adminRoutes)
   .route("/v1/connector", connectorRoutes)
   .route("/metrics", metricsRoutes)
+  .route("/ops", opsRoutes)
   .route("/b2x.storefront.v1.LiveService", liveConnectRoutes)
   .route("/b2x.storefront.v1.CatalogService", catalogConnectRoutes)
   .route("/v1", storefront);

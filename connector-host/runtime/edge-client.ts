@@ -5,6 +5,7 @@ import { type ConnectorConfig, isAllowed } from "./config.ts";
 import { CreditGate } from "./credit.ts";
 import { CancelledError, ConnectorError, ForbiddenOperationError } from "./errors.ts";
 import type { Logger } from "./log.ts";
+import { traceFields } from "./trace.ts";
 import { OPERATION_NAMES, operation } from "./operations.ts";
 
 type Call = Extract<FrameBody, { case: "call" }>["value"];
@@ -213,7 +214,7 @@ export class EdgeClient {
 
   private async runCall(ws: WebSocket, callId: bigint, call: Call): Promise<void> {
     const started = Date.now();
-    const fields = { requestId: call.requestId, callId: callId.toString(), operation: call.operation, businessUnit: call.businessUnit };
+    const fields = { requestId: call.requestId, ...traceFields(call.traceparent), callId: callId.toString(), operation: call.operation, businessUnit: call.businessUnit };
     const op = operation(call.operation);
     const fail = (err: unknown) => {
       const e = err instanceof ConnectorError || (err as { code?: string }).code ? (err as ConnectorError) : new ConnectorError("internal", "connector failure");

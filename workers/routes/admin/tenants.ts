@@ -1,10 +1,10 @@
 import { asc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { ROLLOUT_RINGS, SYSTEM_TENANT, tenants } from "../../../schema/index.ts";
+import { ROLLOUT_RINGS, tenants } from "../../../schema/index.ts";
 import { tenantConfigSchema, tenantIdSchema } from "../../../schema/tenant-config.ts";
 import { conflict, notFound } from "../../errors.ts";
-import { audit } from "../../lib/audit.ts";
+import { auditEvent } from "../../middleware/admin-audit.ts";
 import { forgetTenant } from "../../lib/key-cache.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
@@ -45,13 +45,8 @@ const present = (t: TenantRow) => ({
 export const tenantRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await jsonBody(c, createTenantBody);
-    const db = c.var.db();
-    const created = await db.transaction(async (tx) => {
-      const [row] = await tx.insert(tenants).values(body).onConflictDoNothing().returning();
-      if (!row) return null;
-      await audit(tx, { tenantId: SYSTEM_TENANT, actor: "admin", action: "tenant.create", target: body.tenantId, requestId: c.var.requestId });
-      return row;
-    });
+    auditEvent(c, { action: "tenant.create", target: body.tenantId, tenantId: body.tenantId });
+    const [created] = await c.var.db().insert(tenants).values(body).onConflictDoNothing().returning();
     if (!created) throw conflict(`Tenant '${body.tenantId}' already exists`);
     return c.json(present(created), 201);
   })
@@ -81,7 +76,7 @@ export const tenantRoutes = new Hono<AppEnv>()
         .where(eq(tenants.tenantId, tenantId))
         .returning();
       if (row) {
-        await audit(tx, { tenantId, actor: "admin", action: "tenant.update", target: tenantId, requestId: c.var.requestId, details: { fields: Object.keys(body) } });
+        auditEvent(c, { action: "tenant.update", target: tenantId, details: { fields: Object.keys(body) } });
       }
       return row;
     });

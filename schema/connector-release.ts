@@ -91,7 +91,7 @@ export async function verifyManifest(manifestBytes: Uint8Array<ArrayBuffer>, sig
   if (!sig) throw new ReleaseError("unsigned", "the release has no signature");
   let keyId: unknown;
   try {
-    keyId = (JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(manifestBytes)) as { keyId?: unknown }).keyId;
+    keyId = (JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(manifestBytes)) as { keyId?: unknown }).keyId;
   } catch {
     throw new ReleaseError("manifest_invalid", "manifest is not valid UTF-8 JSON");
   }

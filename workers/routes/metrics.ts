@@ -1,6 +1,7 @@
 import { asc, isNull } from "drizzle-orm";
 import { Hono } from "hono";
 import { METRIC_HEADERS } from "../../durable-objects/metrics.ts";
+import { RELEASE_METRIC_HEADERS } from "../../durable-objects/release-metrics.ts";
 import { tenants } from "../../schema/index.ts";
 import { adminAuth } from "../middleware/admin-auth.ts";
 import type { AppEnv } from "../types.ts";
@@ -17,5 +18,5 @@ export const metricsRoutes = new Hono<AppEnv>().get("/", adminAuth, async (c) =>
       }
     }),
   );
-  return c.text(`${[...METRIC_HEADERS, ...lines.flat()].join("\n")}\n`, 200, { "content-type": "text/plain; version=0.0.4" });
+  return c.text(`${[...METRIC_HEADERS, ...RELEASE_METRIC_HEADERS, ...lines.flat()].join("\n")}\n`, 200, { "content-type": "text/plain; version=0.0.4" });
 });

@@ -6,6 +6,7 @@ import { tenantConfigSchema, tenantIdSchema } from "../../../schema/tenant-confi
 import { conflict, notFound } from "../../errors.ts";
 import { audit } from "../../lib/audit.ts";
 import { forgetTenant } from "../../lib/key-cache.ts";
+import { assertKnownRelease } from "../../lib/releases/rollout.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
 
@@ -46,6 +47,8 @@ export const tenantRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await jsonBody(c, createTenantBody);
     const db = c.var.db();
+    const pinned = body.config.connectorRegistration.desiredConnectorVersion;
+    if (pinned) await assertKnownRelease(db, pinned);
     const created = await db.transaction(async (tx) => {
       const [row] = await tx.insert(tenants).values(body).onConflictDoNothing().returning();
       if (!row) return null;
@@ -68,6 +71,9 @@ export const tenantRoutes = new Hono<AppEnv>()
   .patch("/:tenantId", async (c) => {
     const { tenantId } = pathParams(c, tenantParams);
     const body = await jsonBody(c, updateTenantBody);
+    // A per-tenant connector version must be an uploaded release (unknown: 404, nothing changed).
+    const pinned = body.config?.connectorRegistration.desiredConnectorVersion;
+    if (pinned) await assertKnownRelease(c.var.db(), pinned);
     const updated = await c.var.db().transaction(async (tx) => {
       const [row] = await tx
         .update(tenants)

@@ -424,16 +424,18 @@ export class TenantSession extends DurableObject<Env> {
   /** Prometheus lines of this tenant. */
   async metricLines(): Promise<string[]> {
     const now = Date.now();
+    // A tenant whose connectors only downloaded so far has its id bound, not yet its config.
+    const tenant = this.tenant?.tenantId ?? this.meta("bound_tenant") ?? "unknown";
     const releaseLines = this.releaseMetrics.render(
-      this.tenant?.tenantId ?? "unknown",
+      tenant,
       this.desiredConnectorVersion(),
       this.connections().map((c) => ({ connectorId: c.att.connectorId, version: c.att.hello.version })),
     );
-    return [...releaseLines, ...this.callMetricLines(now)];
+    return [...releaseLines, ...this.callMetricLines(tenant, now)];
   }
 
-  private callMetricLines(now: number): string[] {
-    return this.metrics.render(this.tenant?.tenantId ?? "unknown", {
+  private callMetricLines(tenant: string, now: number): string[] {
+    return this.metrics.render(tenant, {
       cacheHitRatio: this.cache.hitRatio,
       queueDepth: this.dispatcher.queueDepth(),
       ordersQueued: this.orders.pendingCount(),

@@ -51,6 +51,8 @@ export const connectorConfigSchema = z
         downloadUrl: z.url({ protocol: /^https?$/ }).optional(),
         /** A new version must be connected, welcomed and heartbeating within this time, or it is rolled back. */
         graceMs: z.int().min(500).max(600_000).default(90_000),
+        /** After it is ready, a new version is still rolled back if it ends or stops heartbeating within this time. */
+        probationMs: z.int().min(0).max(3_600_000).default(120_000),
       })
       .strict()
       .prefault({}),

@@ -58,7 +58,11 @@ const supervisor = new Supervisor({
   sourceBuild: { version: CONNECTOR_VERSION, spec: { entry: resolve(repoRoot, "connector-host/main.ts"), execArgv: ["--import", "tsx"], cwd: repoRoot } },
   childArgs,
   childEnv: { B2X_CONNECTOR_TOKEN: token },
+  cwd: process.cwd(),
   graceMs: config.releases.graceMs,
+  probationMs: config.releases.probationMs,
+  // The edge answers every heartbeat; three missed answers (and a second of slack) is a stall.
+  heartbeatStallMs: 3 * config.heartbeatMs + 1_000,
   stopGraceMs: config.drainTimeoutMs + 2_000,
   log,
 });

@@ -22,8 +22,14 @@ export interface SupervisorOptions {
   /** Connector arguments (config path and overrides) and environment (token) for every child. */
   childArgs: string[];
   childEnv: NodeJS.ProcessEnv;
+  /** Working directory of installed builds (the service's directory). */
+  cwd: string;
   /** A new version must be ready and heartbeating within this time. */
   graceMs: number;
+  /** ...and then keep running and heartbeating for this long, or it is rolled back. */
+  probationMs: number;
+  /** A silence longer than this counts as "stopped heartbeating" (a few heartbeat intervals). */
+  heartbeatStallMs: number;
   /** How long a stopping child may drain before it is killed. */
   stopGraceMs: number;
   log: Logger;
@@ -34,6 +40,7 @@ interface Live {
   build: Build;
   ready: boolean;
   heartbeats: number;
+  lastHeartbeatAt: number;
 }
 
 /** Integrity failures a flaky network can cause: tried again a few times before the version is given up. */
@@ -90,13 +97,13 @@ export class Supervisor {
   }
 
   private spec(build: Build): ChildSpec {
-    const base = build.kind === "source" ? this.o.sourceBuild.spec : { entry: this.o.store.entry(build.version), execArgv: [], cwd: process.cwd() };
+    const base = build.kind === "source" ? this.o.sourceBuild.spec : { entry: this.o.store.entry(build.version), execArgv: [], cwd: this.o.cwd };
     return { ...base, args: this.o.childArgs, env: { ...process.env, ...this.o.childEnv } };
   }
 
   private launch(build: Build): Live {
     const child = new ConnectorChild(build.version, this.spec(build));
-    const live: Live = { child, build, ready: false, heartbeats: 0 };
+    const live: Live = { child, build, ready: false, heartbeats: 0, lastHeartbeatAt: 0 };
     this.live = live;
     child.onMessage = (m) => this.onChildMessage(live, m);
     this.o.log("info", "connector process started", { version: build.version, kind: build.kind, pid: child.pid });
@@ -106,6 +113,7 @@ export class Supervisor {
 
   private onChildMessage(live: Live, m: ChildMessage): void {
     if (m.type === "event-sent") return;
+    live.lastHeartbeatAt = Date.now();
     if (m.type === "ready") {
       live.ready = true;
       if (live === this.live) this.restartDelayMs = 1_000;
@@ -211,7 +219,7 @@ export class Supervisor {
     try {
       await previous.child.stop(this.o.stopGraceMs);
       const next = this.launch(build);
-      const failure = await this.accepted(next);
+      const failure = (await this.accepted(next)) ?? (await this.probation(next));
       if (!failure) {
         this.o.store.setCurrent(build.kind === "installed" ? build.version : null);
         this.o.log("info", "connector updated", { version: build.version, from });
@@ -233,10 +241,22 @@ export class Supervisor {
     const deadline = Date.now() + this.o.graceMs;
     while (Date.now() < deadline) {
       if (live.child.exit) return `exited (code ${live.child.exit.code ?? "none"}, signal ${live.child.exit.signal ?? "none"}) before it was ready`;
+      if (live.ready && Date.now() - live.lastHeartbeatAt > this.o.heartbeatStallMs) return "no_heartbeat";
       if (live.ready && live.heartbeats > 0) return undefined;
       await new Promise((r) => setTimeout(r, 50));
     }
     return live.ready ? "no_heartbeat" : "not_ready";
+  }
+
+  /** Undefined when the child kept running and heartbeating for the probation time, else why not. */
+  private async probation(live: Live): Promise<string | undefined> {
+    const end = Date.now() + this.o.probationMs;
+    while (Date.now() < end) {
+      if (live.child.exit) return `exited (code ${live.child.exit.code ?? "none"}, signal ${live.child.exit.signal ?? "none"}) during probation`;
+      if (Date.now() - live.lastHeartbeatAt > this.o.heartbeatStallMs) return "no_heartbeat";
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return undefined;
   }
 
   private report(kind: string, payload: Record<string, unknown>): void {

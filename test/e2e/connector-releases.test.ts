@@ -84,7 +84,7 @@ beforeAll(async () => {
     tenantId: tenant.tenantId, connectorId: "werk-1", edgeUrl: inject("baseUrl"), businessUnits: ["default"], allowedOperations: ["erp.*", "sys.*"],
     erp: { database: tenant.erpPath, keepAliveMs: 60_000, warmUp: false }, heartbeatMs: 300, reconnect: { minDelayMs: 50, maxDelayMs: 500 },
     healthPort: 0, drainTimeoutMs: 500, eventPollMs: 200,
-    releases: { publicKeys: trustedKeysOf(loadSigningKey(DEV_KEYS_DIR)), dir: join(work, "installed"), graceMs: 15_000, downloadUrl: await startMirror() },
+    releases: { publicKeys: trustedKeysOf(loadSigningKey(DEV_KEYS_DIR)), dir: join(work, "installed"), graceMs: 15_000, probationMs: 1_000, downloadUrl: await startMirror() },
   };
   writeFileSync(join(work, "connector.json"), JSON.stringify(config));
   supervisor = spawn(process.execPath, ["--import", "tsx", "connector-host/supervisor/main.ts", "--config", join(work, "connector.json")], {

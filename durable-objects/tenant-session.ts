@@ -391,10 +391,12 @@ export class TenantSession extends DurableObject<Env> {
   }
 
   /**
-   * The tenant's ring got another connector version (admin rollout): remembered, and pushed at
-   * once in a heartbeat to every connector of the tenant that has no override.
+   * The tenant's ring got another connector version (admin rollout), or the tenant another ring
+   * or override (`ref`, adopted first): remembered, and the resulting desired version pushed at
+   * once in a heartbeat to every connector of the tenant.
    */
-  async setRingConnectorVersion(tenantId: string, version: string): Promise<{ desired: string; pushedTo: number }> {
+  async setRingConnectorVersion(tenantId: string, version: string, ref?: TenantRef): Promise<{ desired: string; pushedTo: number }> {
+    if (ref) this.adopt(ref);
     this.bindTenant(tenantId);
     this.setMeta("ring_connector_version", version);
     const desired = this.desiredConnectorVersion();

@@ -261,7 +261,7 @@ describe("desired connector version over the tunnel", () => {
     expect(metrics).toContain(`b2x_connector_version_skew{tenant="${tenantId}",connector="werk-1"} 1`);
 
     expect((await admin(`/tenants/${tenantId}`, "PATCH", { config: { connectorRegistration: { desiredConnectorVersion: first.version } } })).status).toBe(200);
-    // The DO adopts the newer config on the tenant's next call; a reconnect is one.
+    await until(() => frames.some((f) => f.body.case === "welcome" && f.body.value.configVersion === 2 && f.body.value.desiredConnectorVersion === first.version));
     ws.close();
     const again = await open(token);
     await until(() => again.frames.some((f) => f.body.case === "welcome"));

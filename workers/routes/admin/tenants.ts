@@ -6,7 +6,7 @@ import { tenantConfigSchema, tenantIdSchema } from "../../../schema/tenant-confi
 import { conflict, notFound } from "../../errors.ts";
 import { audit } from "../../lib/audit.ts";
 import { forgetTenant } from "../../lib/key-cache.ts";
-import { assertKnownRelease } from "../../lib/releases/rollout.ts";
+import { assertKnownRelease, ringVersionOfTenant } from "../../lib/releases/rollout.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
 
@@ -93,5 +93,12 @@ export const tenantRoutes = new Hono<AppEnv>()
     });
     if (!updated) throw notFound(`Tenant '${tenantId}' not found`);
     forgetTenant(tenantId);
+    if (body.config !== undefined || body.rolloutRing !== undefined) {
+      // Another ring or override changes the connector version wanted: tell its connectors now.
+      const ref = { tenantId, config: tenantConfigSchema.parse(updated.config), configVersion: updated.configVersion };
+      await c.env.TENANT_SESSION.get(c.env.TENANT_SESSION.idFromName(tenantId))
+        .setRingConnectorVersion(tenantId, await ringVersionOfTenant(c.var.db(), tenantId), ref)
+        .catch((err: unknown) => c.var.log("warn", "connector rollout not pushed; connectors learn it when they reconnect", { error: String(err) }));
+    }
     return c.json(present(updated));
   });

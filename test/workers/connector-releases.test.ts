@@ -107,6 +107,8 @@ describe("connector release upload", () => {
       expect(body.error.code, what).toBe("release_rejected");
       expect(body.reason, what).toBe(reason);
     }
+    const refusals = (await auditRows("_system", "connector.release.refused")).map((r) => (r.details as unknown as { reason: string }).reason);
+    expect(refusals.slice(-6)).toEqual(cases.map(([, , reason]) => reason));
     const listed = await (await admin("/connector-releases")).text();
     for (const p of [a, b, c, d, e, f]) expect(listed).not.toContain(JSON.parse(new TextDecoder().decode(p.manifestBytes)).version);
   });

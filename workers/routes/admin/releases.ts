@@ -89,7 +89,9 @@ export const releaseAdminRoutes = new Hono<AppEnv>()
       return c.json({ version: inserted.version, sha256: inserted.sha256, size: inserted.size, keyId: inserted.keyId, uploadedAt: inserted.uploadedAt.toISOString() }, 201);
     } catch (err) {
       if (!(err instanceof ReleaseError)) throw err;
+      // A refused release may be an attack (tampering, a foreign key): kept in the audit trail.
       log("warn", "connector release refused", { reason: err.code, error: err.message });
+      await audit(c.var.db(), { tenantId: SYSTEM_TENANT, actor: "admin", action: "connector.release.refused", target: "", requestId: c.var.requestId, details: { reason: err.code, message: err.message.slice(0, 300) } });
       throw refused(err);
     }
   })

@@ -63,6 +63,8 @@ export class Supervisor {
   private restartDelayMs = 1_000;
   private restartTimer: NodeJS.Timeout | undefined;
   private reports: { kind: string; payload: Record<string, unknown> }[] = [];
+  /** Reports handed to a child and not yet confirmed sent to the edge. */
+  private readonly unconfirmed = new Map<number, { child: ConnectorChild; report: { kind: string; payload: Record<string, unknown> } }>();
   private nextReportId = 1;
   private readonly attempts = new Map<string, number>();
   private readonly skippedLogged = new Set<string>();
@@ -112,7 +114,7 @@ export class Supervisor {
   }
 
   private onChildMessage(live: Live, m: ChildMessage): void {
-    if (m.type === "event-sent") return;
+    if (m.type === "event-sent") return this.confirmed(m.id, m.ok);
     live.lastHeartbeatAt = Date.now();
     if (m.type === "ready") {
       live.ready = true;
@@ -126,6 +128,7 @@ export class Supervisor {
 
   /** A child that ends outside a switch is restarted (backoff 1 s doubling to 30 s). */
   private onChildExit(live: Live, exit: { code: number | null; signal: NodeJS.Signals | null }): void {
+    this.requeueUnconfirmed(live.child);
     if (live !== this.live || this.switching || this.stopped) return;
     const delay = this.restartDelayMs;
     this.restartDelayMs = Math.min(this.restartDelayMs * 2, 30_000);
@@ -264,13 +267,32 @@ export class Supervisor {
     this.flushReports();
   }
 
-  /** Reports reach the edge through the running child once it is connected. */
+  /**
+   * Reports reach the edge through the running child once it is connected; one the child could
+   * not send (tunnel closed, child gone) is queued again for the next connected child.
+   */
   private flushReports(): void {
     const live = this.live;
     if (!live?.ready) return;
-    const queued = this.reports.splice(0);
-    for (const r of queued) {
-      if (!live.child.send({ type: "event", id: this.nextReportId++, kind: r.kind, payload: r.payload })) this.reports.push(r);
+    for (const report of this.reports.splice(0)) {
+      const id = this.nextReportId++;
+      if (live.child.send({ type: "event", id, kind: report.kind, payload: report.payload })) this.unconfirmed.set(id, { child: live.child, report });
+      else this.reports.push(report);
+    }
+  }
+
+  private confirmed(id: number, ok: boolean): void {
+    const entry = this.unconfirmed.get(id);
+    if (!entry) return;
+    this.unconfirmed.delete(id);
+    if (!ok) this.reports.push(entry.report);
+  }
+
+  private requeueUnconfirmed(child: ConnectorChild): void {
+    for (const [id, entry] of this.unconfirmed) {
+      if (entry.child !== child) continue;
+      this.unconfirmed.delete(id);
+      this.reports.push(entry.report);
     }
   }
 }

@@ -92,6 +92,7 @@ describe("connector supervisor", () => {
     ["dies at start", childScript("2.0.0", { exitAtStart: true }), /exited .* before it was ready/],
     ["never gets ready", childScript("2.0.0", { readyAfterMs: null }), /^not_ready$/],
     ["stops heartbeating during probation", childScript("2.0.0", { heartbeats: 2 }), /^no_heartbeat$/],
+    ["says it is another version", childScript("9.9.9"), /^version_mismatch: runs as 9\.9\.9/],
   ] as const) {
     it(`rolls back a version that ${what}, marks it bad and does not try it again`, async () => {
       const s = await setup();

@@ -41,6 +41,8 @@ interface Live {
   ready: boolean;
   heartbeats: number;
   lastHeartbeatAt: number;
+  /** The version the child says it is (what its Hello told the edge). */
+  reportedVersion?: string;
 }
 
 /** Integrity failures a flaky network can cause: tried again a few times before the version is given up. */
@@ -118,6 +120,7 @@ export class Supervisor {
     live.lastHeartbeatAt = Date.now();
     if (m.type === "ready") {
       live.ready = true;
+      live.reportedVersion = m.version;
       if (live === this.live) this.restartDelayMs = 1_000;
       this.flushReports();
     } else {
@@ -245,6 +248,7 @@ export class Supervisor {
     while (Date.now() < deadline) {
       if (live.child.exit) return `exited (code ${live.child.exit.code ?? "none"}, signal ${live.child.exit.signal ?? "none"}) before it was ready`;
       if (live.ready && Date.now() - live.lastHeartbeatAt > this.o.heartbeatStallMs) return "no_heartbeat";
+      if (live.ready && live.reportedVersion !== live.build.version) return `version_mismatch: runs as ${live.reportedVersion ?? "?"}, installed as ${live.build.version}`;
       if (live.ready && live.heartbeats > 0) return undefined;
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -10,6 +10,7 @@ import { tenantAuth } from "./middleware/tenant-auth.ts";
 import { adminRoutes } from "./routes/admin/index.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { connectorRoutes } from "./routes/connector.ts";
+import { connectorReleaseRoutes } from "./routes/connector-releases.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
@@ -37,6 +38,7 @@ export const app = new Hono<AppEnv>()
   .use(database)
   .route("/v1", healthRoutes)
   .route("/v1/admin", adminRoutes)
+  .route("/v1/connector/releases", connectorReleaseRoutes)
   .route("/v1/connector", connectorRoutes)
   .route("/metrics", metricsRoutes)
   .route("/ops", opsRoutes)

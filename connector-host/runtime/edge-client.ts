@@ -30,6 +30,14 @@ export interface EdgeClientStatus {
   badFrames: number;
 }
 
+/** What the edge says about the tunnel that a supervisor wants to know (connector-host/supervisor). */
+export interface EdgeClientListener {
+  /** Registered: the edge answered hello with welcome (and the version it wants here). */
+  welcomed(desiredVersion: string): void;
+  /** The edge answered a heartbeat; it may name another desired version. */
+  heartbeatAcknowledged(desiredVersion: string): void;
+}
+
 /** Chunks of a stream stay well under the frame limit. */
 const MAX_CHUNK_BYTES = MAX_FRAME_BYTES / 4;
 const WELCOME_TIMEOUT_MS = 10_000;
@@ -48,6 +56,7 @@ export class EdgeClient {
   private attempt = 0;
   private stopped = false;
   private tenantConfig: unknown;
+  listener: EdgeClientListener | undefined;
   readonly status: EdgeClientStatus = {
     state: "closed", connectedSince: null, epoch: null, configVersion: 0, reconnects: 0, inFlight: 0, callsServed: 0, callsFailed: 0, callsRefused: 0, badFrames: 0,
   };
@@ -153,13 +162,15 @@ export class EdgeClient {
         const every = body.value.heartbeatIntervalMs > 0 ? Math.min(body.value.heartbeatIntervalMs, this.config.heartbeatMs) : this.config.heartbeatMs;
         clearInterval(this.heartbeat);
         this.heartbeat = setInterval(() => this.sendHeartbeat(ws), every);
-        this.log("info", "connected to the edge", { epoch: this.status.epoch, configVersion: this.status.configVersion, heartbeatMs: every });
+        this.log("info", "connected to the edge", { epoch: this.status.epoch, configVersion: this.status.configVersion, heartbeatMs: every, desiredVersion: body.value.desiredConnectorVersion || undefined });
+        this.listener?.welcomed(body.value.desiredConnectorVersion);
         return;
       }
       case "heartbeat":
         if (body.value.configVersion && body.value.configVersion !== this.status.configVersion) {
           this.log("info", "edge has a newer tenant configuration; awaiting it", { current: this.status.configVersion, edge: body.value.configVersion });
         }
+        this.listener?.heartbeatAcknowledged(body.value.desiredConnectorVersion);
         return;
       case "call":
         void this.runCall(ws, frame.callId, body.value);

@@ -1,6 +1,7 @@
 import { asc, isNull } from "drizzle-orm";
 import { Hono } from "hono";
 import { METRIC_HEADERS } from "../../durable-objects/metrics.ts";
+import { RELEASE_METRIC_HEADERS } from "../../durable-objects/release-metrics.ts";
 import { tenants } from "../../schema/index.ts";
 import { familiesFromHeaders, renderExposition, sample } from "../metrics/exposition.ts";
 import { SYNC_METRIC_HEADERS, syncSamples, syncStats } from "../metrics/sync.ts";
@@ -16,7 +17,7 @@ const WORKER_METRIC_HEADERS = [
   "# TYPE b2x_tenant_session_up gauge",
 ];
 
-const FAMILIES = familiesFromHeaders([...WORKER_METRIC_HEADERS, ...METRIC_HEADERS, ...SYNC_METRIC_HEADERS]);
+const FAMILIES = familiesFromHeaders([...WORKER_METRIC_HEADERS, ...METRIC_HEADERS, ...RELEASE_METRIC_HEADERS, ...SYNC_METRIC_HEADERS]);
 
 /**
  * `GET /metrics` (admin): Prometheus text of every active tenant — its TenantSession's calls,

@@ -4,6 +4,7 @@ import { adminAuth } from "../../middleware/admin-auth.ts";
 import type { AppEnv } from "../../types.ts";
 import { auditRoutes } from "./audit.ts";
 import { overviewRoutes } from "./overview.ts";
+import { releaseAdminRoutes } from "./releases.ts";
 import { apiKeyRoutes, connectorTokenRoutes } from "./credentials.ts";
 import { sessionAdminRoutes } from "./sessions.ts";
 import { syncAdminRoutes } from "./sync.ts";
@@ -15,6 +16,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .use(adminAuth)
   .route("/audit", auditRoutes)
   .route("/overview", overviewRoutes)
+  .route("/connector-releases", releaseAdminRoutes)
   .route("/tenants/:tenantId/api-keys", apiKeyRoutes)
   .route("/tenants/:tenantId/connector-tokens", connectorTokenRoutes)
   .route("/tenants/:tenantId/sync", syncAdminRoutes)

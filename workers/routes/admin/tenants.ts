@@ -6,6 +6,7 @@ import { tenantConfigSchema, tenantIdSchema } from "../../../schema/tenant-confi
 import { conflict, notFound } from "../../errors.ts";
 import { auditEvent } from "../../middleware/admin-audit.ts";
 import { forgetTenant } from "../../lib/key-cache.ts";
+import { assertKnownRelease, ringVersionOfTenant } from "../../lib/releases/rollout.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
 
@@ -46,7 +47,10 @@ export const tenantRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await jsonBody(c, createTenantBody);
     auditEvent(c, { action: "tenant.create", target: body.tenantId, tenantId: body.tenantId });
-    const [created] = await c.var.db().insert(tenants).values(body).onConflictDoNothing().returning();
+    const db = c.var.db();
+    const pinned = body.config.connectorRegistration.desiredConnectorVersion;
+    if (pinned) await assertKnownRelease(db, pinned);
+    const [created] = await db.insert(tenants).values(body).onConflictDoNothing().returning();
     if (!created) throw conflict(`Tenant '${body.tenantId}' already exists`);
     return c.json(present(created), 201);
   })
@@ -63,6 +67,9 @@ export const tenantRoutes = new Hono<AppEnv>()
   .patch("/:tenantId", async (c) => {
     const { tenantId } = pathParams(c, tenantParams);
     const body = await jsonBody(c, updateTenantBody);
+    // A per-tenant connector version must be an uploaded release (unknown: 404, nothing changed).
+    const pinned = body.config?.connectorRegistration.desiredConnectorVersion;
+    if (pinned) await assertKnownRelease(c.var.db(), pinned);
     const updated = await c.var.db().transaction(async (tx) => {
       const [row] = await tx
         .update(tenants)
@@ -82,5 +89,12 @@ export const tenantRoutes = new Hono<AppEnv>()
     });
     if (!updated) throw notFound(`Tenant '${tenantId}' not found`);
     forgetTenant(tenantId);
+    if (body.config !== undefined || body.rolloutRing !== undefined) {
+      // Another ring or override changes the connector version wanted: tell its connectors now.
+      const ref = { tenantId, config: tenantConfigSchema.parse(updated.config), configVersion: updated.configVersion };
+      await c.env.TENANT_SESSION.get(c.env.TENANT_SESSION.idFromName(tenantId))
+        .setRingConnectorVersion(tenantId, await ringVersionOfTenant(c.var.db(), tenantId), ref)
+        .catch((err: unknown) => c.var.log("warn", "connector rollout not pushed; connectors learn it when they reconnect", { error: String(err) }));
+    }
     return c.json(present(updated));
   });

@@ -1,7 +1,11 @@
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createRelease } from "../../scripts/release/create.ts";
+import { DEV_KEYS_DIR, loadSigningKey } from "../../scripts/release/keys.ts";
+import { readReleaseDir, uploadRelease } from "../../scripts/release/upload.ts";
 import { adminHttp } from "./client.ts";
 import { cleanupFixtures, type LiveTenant, liveTenant, waitUntil } from "./tenant-fixture.ts";
 
@@ -10,6 +14,18 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium && process.env.CI === "true") throw new Error(`chromium is missing at ${CHROMIUM}: CI installs Debian's chromium package (.ci/run)`);
 if (!hasChromium) console.warn(`ops page test skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+
+/** A tenant's version override must name an uploaded release: build and upload a real one. */
+async function uploadedRelease(version: string): Promise<void> {
+  const out = mkdtempSync(join(tmpdir(), "b2x-ops-release-"));
+  try {
+    const r = await createRelease({ version, entry: "connector-host/main.ts", outDir: out, key: loadSigningKey(DEV_KEYS_DIR) });
+    const up = await uploadRelease(inject("baseUrl"), inject("adminToken"), readReleaseDir(r.dir));
+    expect(up.status, JSON.stringify(up.body)).toBe(201);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
 
 const ARTIFACT = join(process.cwd(), ".data", "artifacts", "ops.png");
 
@@ -22,6 +38,7 @@ describe.skipIf(!hasChromium)("ops page in headless Chromium", () => {
     // A tenant in the early ring with a desired connector version, a connected connector,
     // live calls (one from the cache) and a finished sync run.
     t = await liveTenant();
+    await uploadedRelease("9.9.9");
     const current = (await adminHttp(`/tenants/${t.tenantId}`)).body;
     const patched = await adminHttp(`/tenants/${t.tenantId}`, {
       method: "PATCH",

@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_ADMIN_TOKEN, TEST_MAX_BODY_BYTES } from "./test/workers/constants.ts";
+import { TEST_ADMIN_TOKEN, TEST_MAX_BODY_BYTES, TEST_RELEASE_PUBLIC_KEYS } from "./test/workers/constants.ts";
 
 export default defineConfig({
   test: {
@@ -17,6 +17,9 @@ export default defineConfig({
                 PG_WS_PROXY: inject("wsProxy"),
                 ADMIN_TOKEN: TEST_ADMIN_TOKEN,
                 MAX_BODY_BYTES: String(TEST_MAX_BODY_BYTES),
+                // Every request logs an access line at info; tests show only what goes wrong.
+                LOG_LEVEL: "warn",
+                RELEASE_PUBLIC_KEYS: JSON.stringify(TEST_RELEASE_PUBLIC_KEYS),
               },
             },
           })),

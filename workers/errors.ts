@@ -27,6 +27,8 @@ export type ErrorCode =
   | "idempotency_key_reused"
   | "unknown_articles"
   | "order_rejected"
+  | "release_rejected"
+  | "ring_order_violation"
   | "internal";
 
 export interface ErrorIssue {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatalogService } from "../../../proto/gen/b2x/storefront/v1/catalog_pb.ts";
 import { LiveService } from "../../../proto/gen/b2x/storefront/v1/live_pb.ts";
 import { recordScenario } from "../../support/scenario-log.ts";
-import { adminHttp } from "../client.ts";
+import { adminHttp, baseUrl } from "../client.ts";
 import { cleanupFixtures } from "../tenant-fixture.ts";
 import { type Probe, connectCall, probe, tryConnectorUpgrade } from "./probe.ts";
 import { type SecuredTenant, address, expectEnvelope, expectNoLeak, secretsOf, twoTenants, soakTimeout, recordFailures } from "./world.ts";
@@ -62,6 +62,21 @@ function attacks(a: SecuredTenant, b: SecuredTenant): Record<string, Attack[]> {
     "GET /v1/connector/connect": [
       { attack: () => tryConnectorUpgrade(`Bearer ${a.apiKey}`), check: statusIs(401) },
       { attack: () => probe("/v1/connector/connect", A), check: statusIs(426) },
+    ],
+    // The ops page: public assets and a login page; A's API key is not an admin login.
+    "GET /ops": [{ attack: () => probe("/ops", A), check: (p) => (statusIs(200)(p), expect(p.text).not.toContain(b.tenantId)) }],
+    "GET /ops/app.js": [{ attack: () => probe("/ops/app.js", A), check: statusIs(200) }],
+    "GET /ops/app.css": [{ attack: () => probe("/ops/app.css", A), check: statusIs(200) }],
+    "POST /ops/login": [{ attack: () => probe("/ops/login", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: baseUrl() }, body: new URLSearchParams({ token: a.apiKey, name: "a" }).toString() }), check: statusIs(401, 403) }],
+    "POST /ops/logout": [{ attack: () => probe("/ops/logout", { ...A, method: "POST", headers: { origin: baseUrl() } }), check: statusIs(200, 302, 303, 403) }],
+    // Release downloads need a connector token; A's key is refused, A's token gets nothing it is not entitled to.
+    "GET /v1/connector/releases/:version/manifest": [
+      { attack: () => probe("/v1/connector/releases/1.0.0/manifest", A), check: statusIs(401) },
+      { attack: () => probe("/v1/connector/releases/1.0.0/manifest", { token: a.connectorTokenValue }), check: statusIs(404) },
+    ],
+    "GET /v1/connector/releases/:version/artifact": [
+      { attack: () => probe("/v1/connector/releases/1.0.0/artifact", A), check: statusIs(401) },
+      { attack: () => probe("/v1/connector/releases/1.0.0/artifact", { token: a.connectorTokenValue }), check: statusIs(404) },
     ],
     "GET /v1/session": [{ attack: () => probe("/v1/session", A), check: (p) => (statusIs(200)(p), expect(p.json.tenantId).toBe(a.tenantId)) }],
     "GET /v1/catalog/search": [{
@@ -169,7 +184,7 @@ describe("security: nothing of one tenant reaches another, through every route",
         tried++;
         x.check(p);
         expectNoLeak(what, p.status, p.text, secretsOf(b), secretsOf(a), x.sent ?? "");
-        if (!route.includes("b2x.storefront")) expectEnvelope(what, p.status, p.json);
+        if (!route.includes("b2x.storefront") && !route.includes(" /ops")) expectEnvelope(what, p.status, p.json);
         if (x.control) x.control.check(await x.control.run());
       }
     }

@@ -33,6 +33,8 @@ export interface SecuredTenant extends LiveTenant {
   marker: string;
   customer: string;
   customerTokenValue: string;
+  /** A connector token of its connector id "werk-1". */
+  connectorTokenValue: string;
   orderId: string;
   erpOrderNo: string;
 }
@@ -46,6 +48,7 @@ async function securedTenant(label: string, seed: number): Promise<SecuredTenant
   const ownArticle = `${label}-${suffix}`;
   await seedCatalog(t.tenantId, [...COMMON.map((id) => ({ articleId: id, name: `Artikel ${id}` })), { articleId: ownArticle, name: marker }]);
   await t.startConnector();
+  const connectorTokenValue = await t.connectorToken("werk-1");
   const customer = "K10003";
   const token = await t.customerToken(customer);
   const res = await http("/v1/orders", {
@@ -53,7 +56,7 @@ async function securedTenant(label: string, seed: number): Promise<SecuredTenant
     json: { lines: [{ articleId: COMMON[0]!, quantity: 2 }], deliveryAddress: address, customerReference: `PO-${marker}` },
   });
   if (res.status !== 201) throw new Error(`order for ${label}: ${res.status} ${JSON.stringify(res.body)}`);
-  return Object.assign(t, { ownArticle, marker, customer, customerTokenValue: token, orderId: res.body.orderId as string, erpOrderNo: res.body.erpOrderNo as string });
+  return Object.assign(t, { ownArticle, marker, customer, customerTokenValue: token, connectorTokenValue, orderId: res.body.orderId as string, erpOrderNo: res.body.erpOrderNo as string });
 }
 
 /** Two tenants whose simulated ERPs differ (other seeds), so any answer shows whose data it is. */

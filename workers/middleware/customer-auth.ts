@@ -15,6 +15,11 @@ const keySets = new Map<string, { version: number; jwks: JWTVerifyGetKey }>();
  */
 const verified = new Map<string, { tenantId: string; configVersion: number; sub: string; until: number }>();
 const VERIFIED_TTL_MS = 5 * 60_000;
+/**
+ * Clock skew allowed between the shop that signs customer tokens and the edge: `exp` up to this
+ * many seconds past, `nbf` and `iat` up to this many seconds ahead are accepted; beyond, 401.
+ */
+export const CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS = 30;
 
 const invalid = (message: string) => new AppError(401, "unauthorized", message, undefined, { "www-authenticate": 'Bearer realm="b2x-customer"' });
 
@@ -44,12 +49,14 @@ export async function verifyCustomer(c: Context<AppEnv>): Promise<string> {
   try {
     const { payload } = await jwtVerify(token, set.jwks, {
       algorithms: ALGORITHMS,
-      clockTolerance: 30,
+      clockTolerance: CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS,
       ...(settings.issuer && { issuer: settings.issuer }),
       ...(settings.audience && { audience: settings.audience }),
       requiredClaims: ["sub", "exp"],
     });
     if (!payload.sub || !CUSTOMER_ID.test(payload.sub)) throw invalid("customer token has no valid sub");
+    // jose checks iat only with maxTokenAge; a token issued in the future is a wrong clock or a forgery.
+    if (payload.iat !== undefined && payload.iat > now / 1000 + CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS) throw invalid("customer token rejected (iat is in the future)");
     if (verified.size >= 50_000) verified.clear();
     verified.set(token, { tenantId, configVersion, sub: payload.sub, until: Math.min(now + VERIFIED_TTL_MS, (payload.exp ?? 0) * 1000) });
     return payload.sub;

@@ -1,6 +1,6 @@
 /** The parts of a TenantSession that need to be woken by its alarm. */
-export type AlarmOwner = "sync" | "orders";
-const OWNERS: readonly AlarmOwner[] = ["sync", "orders"];
+export type AlarmOwner = "sync" | "orders" | "liveness";
+const OWNERS: readonly AlarmOwner[] = ["sync", "orders", "liveness"];
 
 /**
  * A Durable Object has exactly one alarm, and more than one part needs it (the sync run's

@@ -30,6 +30,11 @@ export const tenantConfigSchema = z
         expectedConnectorIds: z.array(connectorIdSchema).max(16).default([]),
         features: z.array(z.enum(["pim", "crm", "orders", "prices", "stock"])).default(["pim", "crm", "orders", "prices", "stock"]),
         desiredConnectorVersion: z.string().max(64).optional(),
+        /**
+         * How often connectors heartbeat (pushed in the welcome). A connector silent for two
+         * intervals is taken for dead (half-open socket): its calls fail over or fail at once.
+         */
+        heartbeatIntervalMs: z.int().min(200).max(300_000).default(30_000),
       })
       .strict()
       .prefault({}),

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { AppError } from "../errors.ts";
+import { CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS } from "../lib/customer-token-policy.ts";
 import type { AppEnv } from "../types.ts";
 
 const ALGORITHMS = ["ES256", "ES384", "RS256", "PS256", "EdDSA"];
@@ -15,11 +16,6 @@ const keySets = new Map<string, { version: number; jwks: JWTVerifyGetKey }>();
  */
 const verified = new Map<string, { tenantId: string; configVersion: number; sub: string; until: number }>();
 const VERIFIED_TTL_MS = 5 * 60_000;
-/**
- * Clock skew allowed between the shop that signs customer tokens and the edge: `exp` up to this
- * many seconds past, `nbf` and `iat` up to this many seconds ahead are accepted; beyond, 401.
- */
-export const CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS = 30;
 
 const invalid = (message: string) => new AppError(401, "unauthorized", message, undefined, { "www-authenticate": 'Bearer realm="b2x-customer"' });
 

@@ -1,6 +1,6 @@
 import { type JWK, SignJWT, importJWK } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
-import { CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS as TOLERANCE } from "../../../workers/middleware/customer-auth.ts";
+import { CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS as TOLERANCE } from "../../../workers/lib/customer-token-policy.ts";
 import { recordScenario } from "../../support/scenario-log.ts";
 import { cleanupFixtures, liveTenant } from "../tenant-fixture.ts";
 

@@ -15,7 +15,14 @@ export async function edgeProxy(seed = 1): Promise<{ proxy: FaultProxy; edgeUrl:
 }
 
 // `any` body on purpose, as in client.ts: scenarios read response shapes field by field.
-export type Bounded = { hung: true; ms: number } | { hung: false; ms: number; status: number; headers: Headers; body: any };
+export interface Bounded {
+  hung: boolean;
+  ms: number;
+  /** 0 when hung or when the connection failed. */
+  status: number;
+  headers: Headers;
+  body: any;
+}
 
 /**
  * A request with a client-side limit: if no answer comes within `limitMs` it counts as hung
@@ -29,7 +36,7 @@ export async function bounded(path: string, init: Parameters<typeof http>[1], li
     return { hung: false, ms: performance.now() - started, ...r };
   } catch (err) {
     const ms = performance.now() - started;
-    if ((err as Error).name === "TimeoutError") return { hung: true, ms };
+    if ((err as Error).name === "TimeoutError") return { hung: true, ms, status: 0, headers: new Headers(), body: undefined };
     return { hung: false, ms, status: 0, headers: new Headers(), body: { error: { code: "network", message: String(err) } } };
   }
 }

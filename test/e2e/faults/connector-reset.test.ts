@@ -21,6 +21,8 @@ describe("faults: the connector's connection reset through the fault proxy", () 
     try {
       const t = await liveTenant({ erpProvider: { syncBatchSize: 500 } }, { articles });
       const c = await t.startConnector("werk-1", { edgeUrl });
+      // A WAN-like tunnel: latency with seeded jitter and a bandwidth cap, on top of the resets.
+      proxy.shape({ latencyMs: 5, jitterMs: 10, bytesPerSecond: 16 * 1024 * 1024 });
       t.erp.setFaults({ perCallMs: 5 });
       const start = await adminHttp(`/tenants/${t.tenantId}/sync`, { method: "POST", json: { mode: "full" } });
       expect(start.status).toBe(202);
@@ -47,7 +49,7 @@ describe("faults: the connector's connection reset through the fault proxy", () 
       const final = await run();
       recordScenario({
         suite: "faults", name: "connector reset mid-sync (proxy RST)", passed: gaps === 0 && counts.articles === articles,
-        faults: [`${proxy.stats.reset} connection resets (first after 1 MB up)`], syncGaps: gaps, hungRequests: 0,
+        faults: [`${proxy.stats.reset} connection resets (first after 1 MB up)`, "latency 5 ms + jitter 0-10 ms, 16 MiB/s"], syncGaps: gaps, hungRequests: 0,
         figures: { articles, resets: proxy.stats.reset, reconnects: c.client.status.reconnects, runAttempts: final.attempts, rowsDone: final.rowsDone },
       });
       expect(gaps).toBe(0);
@@ -67,6 +69,7 @@ describe("faults: the connector's connection reset through the fault proxy", () 
       const t = await liveTenant({ live: { callDeadlineMs: 3_000 } });
       await seedCatalog(t.tenantId, Array.from({ length: 40 }, (_, i) => article(i + 1)));
       const c = await t.startConnector("werk-1", { edgeUrl });
+      proxy.shape({ latencyMs: 10, jitterMs: 20 });
       // Each create holds the ERP for a while, so resets land on calls in flight and queued.
       t.erp.setFaults({ perCallMs: 150 });
       const tokens = await Promise.all(["K10001", "K10002", "K10003", "K10004"].map((id) => t.customerToken(id)));
@@ -80,6 +83,10 @@ describe("faults: the connector's connection reset through the fault proxy", () 
           await waitUntil(() => c.client.status.inFlight > 0 && c.client.status.state === "open", 30_000, "a create in flight");
           proxy.resetAll();
           await sleep(300);
+          // And a stall: the tunnel holds every byte for 700 ms, then delivers them in order.
+          await waitUntil(() => c.client.status.state === "open", 30_000, "connector back");
+          proxy.stall(700);
+          await sleep(900);
         }
       })();
       const outcomes = await Promise.all(placing);
@@ -101,7 +108,7 @@ describe("faults: the connector's connection reset through the fault proxy", () 
       const notAccepted = outcomes.filter((o) => !o.orderId).length;
       recordScenario({
         suite: "faults", name: "connector reset mid-order (proxy RST, client retries)", passed: ledger.lost === 0 && ledger.duplicated === 0 && hung === 0 && notAccepted === 0 && unclear.length === 0 && resent.every(Boolean),
-        faults: [`${proxy.stats.reset} connection resets with creates in flight`], lostOrders: ledger.lost + notAccepted, duplicatedOrders: ledger.duplicated, hungRequests: hung,
+        faults: [`${proxy.stats.reset} connection resets with creates in flight`, `${resets} stalls of 700 ms`, "latency 10 ms + jitter 0-20 ms"], lostOrders: ledger.lost + notAccepted, duplicatedOrders: ledger.duplicated, hungRequests: hung,
         figures: { orders: n, accepted: accepted.length, erpOrders: erpOrders(t).length, clientAttempts: outcomes.reduce((s, o) => s + o.attempts, 0), clientResends: resent.length, resets: proxy.stats.reset },
       });
       expect(unclear).toEqual([]);

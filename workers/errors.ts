@@ -27,6 +27,7 @@ export type ErrorCode =
   | "idempotency_key_reused"
   | "unknown_articles"
   | "order_rejected"
+  | "tenant_moving"
   | "internal";
 
 export interface ErrorIssue {

@@ -1,10 +1,11 @@
 import { asc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { ROLLOUT_RINGS, SYSTEM_TENANT, tenants } from "../../../schema/index.ts";
+import { ROLLOUT_RINGS, type RolloutRing, SYSTEM_TENANT, tenants } from "../../../schema/index.ts";
 import { tenantConfigSchema, tenantIdSchema } from "../../../schema/tenant-config.ts";
 import { conflict, notFound } from "../../errors.ts";
 import { audit } from "../../lib/audit.ts";
+import { publishRing } from "../../lib/tenant-rings.ts";
 import { forgetTenant } from "../../lib/key-cache.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
@@ -42,6 +43,22 @@ const present = (t: TenantRow) => ({
   disabled: t.disabledAt !== null,
 });
 
+/**
+ * A ring switch strands whatever the tenant's TenantSession holds in this ring's namespace, so
+ * it is allowed only for a session with nothing in it, or as the switch step of a move whose
+ * drain named this ring (see routes/admin/move.ts and the rollout CLI's move-tenant).
+ */
+async function assertRingSwitchSafe(env: Env, tenantId: string, to: RolloutRing): Promise<void> {
+  const move = await env.TENANT_SESSION.get(env.TENANT_SESSION.idFromName(tenantId)).moveStatus();
+  if (move.phase !== "open" && move.to === to) return;
+  if (move.phase === "open" && !move.holdsState) return;
+  throw conflict(
+    move.phase === "open"
+      ? `Tenant '${tenantId}' has live state (orders, keys, connectors or a sync run) in its current ring: move it with \`npm run rollout -- move-tenant ${tenantId} --to ${to}\``
+      : `Tenant '${tenantId}' is moving to the '${move.to}' ring, not '${to}'`,
+  );
+}
+
 export const tenantRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await jsonBody(c, createTenantBody);
@@ -53,6 +70,7 @@ export const tenantRoutes = new Hono<AppEnv>()
       return row;
     });
     if (!created) throw conflict(`Tenant '${body.tenantId}' already exists`);
+    await publishRing(c.env, created.tenantId, created.rolloutRing);
     return c.json(present(created), 201);
   })
   .get("/", async (c) => {
@@ -68,6 +86,7 @@ export const tenantRoutes = new Hono<AppEnv>()
   .patch("/:tenantId", async (c) => {
     const { tenantId } = pathParams(c, tenantParams);
     const body = await jsonBody(c, updateTenantBody);
+    if (body.rolloutRing !== undefined) await assertRingSwitchSafe(c.env, tenantId, body.rolloutRing);
     const updated = await c.var.db().transaction(async (tx) => {
       const [row] = await tx
         .update(tenants)
@@ -87,5 +106,6 @@ export const tenantRoutes = new Hono<AppEnv>()
     });
     if (!updated) throw notFound(`Tenant '${tenantId}' not found`);
     forgetTenant(tenantId);
+    if (body.rolloutRing !== undefined) await publishRing(c.env, tenantId, updated.rolloutRing);
     return c.json(present(updated));
   });

@@ -36,7 +36,8 @@ async function pickRing(request: Request, env: RouterEnv): Promise<Ring> {
     if (isRing(override)) return override;
   }
   const tenantId = tenantOf(request);
-  return tenantId ? ringOf(env.TENANT_RINGS, tenantId) : DEFAULT_RING;
+  const cacheMs = Number(env.RING_CACHE_MS);
+  return tenantId ? ringOf(env.TENANT_RINGS, tenantId, Number.isFinite(cacheMs) && cacheMs >= 0 ? cacheMs : 10_000) : DEFAULT_RING;
 }
 
 /** The ring's response with `x-b2x-ring` added (a 101 keeps its WebSocket). */

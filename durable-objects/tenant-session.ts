@@ -11,7 +11,7 @@ import { type ItemAnswer, LiveServices, type PriceItem } from "./live/services.t
 import { CallMetrics } from "./metrics.ts";
 import type { MoveState } from "./move/gate.ts";
 import { type DrainReport, MoveError, TenantMover } from "./move/mover.ts";
-import type { SnapshotPart } from "./move/snapshot.ts";
+import type { SnapshotPart } from "./move/snapshot-schema.ts";
 import { type PlaceOrder, type Placed, OrderService } from "./orders/service.ts";
 import type { OrderView } from "./orders/types.ts";
 import { type StartResult, SyncRunner } from "./sync/runner.ts";

@@ -1,7 +1,8 @@
 import type { Logger } from "../../workers/lib/log.ts";
 import type { AlarmSchedule } from "../alarms.ts";
 import { MoveGate, type MoveState } from "./gate.ts";
-import { type SnapshotPart, exportSnapshot, importPart, pendingSummary, resetCarried } from "./snapshot.ts";
+import type { SnapshotPart } from "./snapshot-schema.ts";
+import { exportSnapshot, importPart, pendingSummary, resetCarried } from "./snapshot.ts";
 
 /** Close code that tells a connector "reconnect now": the router sends it to the tenant's new ring. */
 export const MOVED_CLOSE_CODE = 4010;

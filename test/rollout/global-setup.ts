@@ -8,13 +8,6 @@ import { startWsProxy } from "../../scripts/local/ws-proxy.ts";
 import { migrateDatabase } from "../../scripts/migrate-db.ts";
 import { RING_BUNDLE_DIR, RINGS } from "./constants.ts";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    databaseUrl: string;
-    wsProxy: string;
-  }
-}
-
 const run = promisify(execFile);
 
 /**

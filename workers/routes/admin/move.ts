@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { snapshotPartSchema } from "../../../durable-objects/move/snapshot.ts";
+import { snapshotPartSchema } from "../../../durable-objects/move/snapshot-schema.ts";
 import type { TenantRef } from "../../../durable-objects/tenant-session.ts";
 import { ROLLOUT_RINGS, tenants } from "../../../schema/index.ts";
 import { badRequest, notFound } from "../../errors.ts";

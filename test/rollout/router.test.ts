@@ -38,7 +38,8 @@ describe("the router Worker in front of the rings", () => {
 
   it("sends absent, malformed and unknown-tenant credentials to the default ring, which refuses them", async () => {
     const unknown = `b2x_sk_no-such-tenant_${"0".repeat(16)}_${"0".repeat(64)}`;
-    for (const headers of [{}, { authorization: "Bearer nonsense" }, { authorization: `Bearer ${unknown}` }]) {
+    const cases: Record<string, string>[] = [{}, { authorization: "Bearer nonsense" }, { authorization: `Bearer ${unknown}` }];
+    for (const headers of cases) {
       const res = await call("/v1/session", { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get("x-b2x-ring")).toBe("stable");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import type { Ring } from "./rings.ts";
 import type { Build } from "./state.ts";
-import type { Wrangler } from "./wrangler.ts";
+import { CONFIG, type Wrangler } from "./wrangler.ts";
 
 const BUILD_ID = /^b-[0-9a-f]{12}$/;
 export const isBuildId = (id: string): boolean => BUILD_ID.test(id);
@@ -25,7 +25,7 @@ function gitCommit(root: string): string | null {
  */
 export async function buildOnce(wrangler: Wrangler, root: string, dir: string, ring: Ring): Promise<{ id: string; build: Build }> {
   const tmp = join(dir, `.tmp-${process.pid}-${Date.now()}`);
-  await wrangler.run(["deploy", "--dry-run", "--env", ring, "--outdir", tmp]);
+  await wrangler.run(["deploy", "--dry-run", "--env", ring, ...CONFIG, "--outdir", tmp]);
   const bundle = readFileSync(join(tmp, "index.js"));
   const sha256 = createHash("sha256").update(bundle).digest("hex");
   const id = `b-${sha256.slice(0, 12)}`;

@@ -4,7 +4,7 @@ import { verifyBuild } from "./builds.ts";
 import { RolloutError } from "./errors.ts";
 import { type Plan, applyPlan } from "./plan.ts";
 import type { Deployment, RolloutState } from "./state.ts";
-import { type Wrangler, checksOf, commandsOf, shell, versionIdIn } from "./wrangler.ts";
+import { NEW_VERSION, type Wrangler, checksOf, commandsOf, shell, versionIdIn } from "./wrangler.ts";
 
 export interface Executed {
   deployment: Deployment;
@@ -37,12 +37,13 @@ export async function execute(wrangler: Wrangler, state: RolloutState, plan: Pla
       rmSync(outdir, { recursive: true, force: true });
     }
     const version = plan.versionId ?? dryRunVersion(plan);
-    return { deployment: applyPlan(state, plan, version, new Date()), commands: commands.map((c) => shell(c.map((a) => (a === "<new-version-id>" ? version : a)))), checks: checks.map(shell) };
+    return { deployment: applyPlan(state, plan, version, new Date()), commands: commands.map((c) => shell(c.map((a) => a.replace(NEW_VERSION, version)))), checks: checks.map(shell) };
   }
   let version = plan.versionId;
   const ran: string[] = [];
   for (const c of commands) {
-    const args = version ? c.map((a) => (a === "<new-version-id>" ? version! : a)) : c;
+    const known = version;
+    const args = known ? c.map((a) => a.replace(NEW_VERSION, known)) : c;
     const out = await wrangler.run(args);
     ran.push(shell(args));
     if (c[0] === "deploy" || (c[0] === "versions" && c[1] === "upload")) {

@@ -25,13 +25,19 @@ export function localWrangler(root: string): Wrangler {
 /** Shell form of an argv, for printing and the state log. */
 export const shell = (args: string[]): string => ["wrangler", ...args].map((a) => (/^[\w@%./:=-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
 
+/**
+ * Always named: given a bundle path outside the project, wrangler would look for its
+ * configuration beside the bundle instead.
+ */
+export const CONFIG = ["--config", "wrangler.toml"];
+
 export const NEW_VERSION = "<new-version-id>";
 
 const message = (plan: Plan) => `b2x ${plan.command} build ${plan.buildId} to ${plan.ring}`;
 
 /** The wrangler commands that carry out a plan (a version not yet uploaded shows as NEW_VERSION). */
 export function commandsOf(plan: Plan): string[][] {
-  const env = ["--env", plan.ring];
+  const env = ["--env", plan.ring, ...CONFIG];
   if (plan.upload === "first-deploy") return [["deploy", ...env, "--no-bundle", "--message", message(plan), plan.bundle]];
   const out: string[][] = [];
   if (plan.upload === "upload") out.push(["versions", "upload", ...env, "--no-bundle", "--tag", plan.buildId, "--message", message(plan), plan.bundle]);
@@ -43,8 +49,8 @@ export function commandsOf(plan: Plan): string[][] {
 
 /** What `--dry-run` really runs: the ring's configuration builds, and the plan's bundle uploads (dry). */
 export function checksOf(plan: Plan, outdir: string): string[][] {
-  const checks = [["deploy", "--dry-run", "--env", plan.ring, "--outdir", outdir]];
-  if (plan.upload !== null) checks.push(["versions", "upload", "--dry-run", "--env", plan.ring, "--no-bundle", plan.bundle]);
+  const checks = [["deploy", "--dry-run", "--env", plan.ring, ...CONFIG, "--outdir", outdir]];
+  if (plan.upload !== null) checks.push(["versions", "upload", "--dry-run", "--env", plan.ring, ...CONFIG, "--no-bundle", plan.bundle]);
   return checks;
 }
 

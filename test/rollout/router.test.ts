@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { encodeFrame, decodeFrame, PROTOCOL_VERSION } from "../../proto/tunnel.ts";
 import { ROLLOUT_RINGS } from "../../schema/tenants.ts";
+import { openDatabase } from "../../workers/db/client.ts";
 import { RINGS } from "../../workers/router/rings.ts";
 import { admin, call, json, tenantInRing } from "./helpers.ts";
 
@@ -88,5 +89,20 @@ describe("the router Worker in front of the rings", () => {
     const stable = await json<Presence>(admin(`/tenants/${a.tenantId}/connectors`, "GET", undefined, "stable"));
     expect(stable.connectors).toEqual([]);
     ws.close(1000, "done");
+  });
+
+  it("each ring's cron starts sync runs for its own tenants only", async () => {
+    const mine = await tenantInRing("canary", "cron-mine");
+    const other = await tenantInRing("stable", "cron-other");
+    await env.RING_CANARY.scheduled({ cron: "*/5 * * * *", scheduledTime: Date.now() });
+    // The handler works in waitUntil: wait for the canary tenant's run to appear.
+    const { pool } = openDatabase(env);
+    const runsOf = async () => (await pool.query(`SELECT tenant_id FROM sync_runs WHERE tenant_id = ANY($1)`, [[mine.tenantId, other.tenantId]])).rows;
+    try {
+      for (let i = 0; i < 200 && (await runsOf()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await runsOf()).toEqual([{ tenant_id: mine.tenantId }]);
+    } finally {
+      await pool.end();
+    }
   });
 });

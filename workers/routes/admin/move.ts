@@ -4,7 +4,7 @@ import { z } from "zod";
 import { snapshotPartSchema } from "../../../durable-objects/move/snapshot-schema.ts";
 import type { TenantRef } from "../../../durable-objects/tenant-session.ts";
 import { ROLLOUT_RINGS, tenants } from "../../../schema/index.ts";
-import { badRequest, notFound } from "../../errors.ts";
+import { badRequest, conflict, notFound } from "../../errors.ts";
 import { audit } from "../../lib/audit.ts";
 import { live } from "../../lib/live.ts";
 import { tenantConfig } from "../../lib/tenant-config-cache.ts";
@@ -21,6 +21,22 @@ async function sessionOf(c: Context<AppEnv>, tenantId: string) {
   if (!t) throw notFound(`Tenant '${tenantId}' not found`);
   const ref: TenantRef = { tenantId, config: tenantConfig(tenantId, t.configVersion, t.config), configVersion: t.configVersion };
   return { tenant: t, ref, stub: c.env.TENANT_SESSION.get(c.env.TENANT_SESSION.idFromName(tenantId)) };
+}
+
+/**
+ * Which ring may run a step: the source steps (drain, export, cancel) where the tenant is, the
+ * target steps (import, finish) and `complete` (after the switch) only where it is not, so a
+ * step sent to the wrong ring can never overwrite or close the tenant's live session. The local
+ * "dev" script is every ring at once; its own DO's phase keeps the steps in order there.
+ */
+function assertRing(c: Context<AppEnv>, tenantId: string, tenantRing: string, where: "tenant" | "elsewhere"): void {
+  const ring = c.env.ROLLOUT_RING;
+  if (ring === "dev" || (where === "tenant") === (ring === tenantRing)) return;
+  throw conflict(
+    where === "tenant"
+      ? `Tenant '${tenantId}' is in the '${tenantRing}' ring; this step runs there, not in '${ring}'`
+      : `Tenant '${tenantId}' is live in this ring ('${ring}'); this step runs in the ring it moves to (or left)`,
+  );
 }
 
 const record = (c: Context<AppEnv>, tenantId: string, action: string, details: Record<string, unknown>) =>
@@ -44,13 +60,15 @@ export const moveAdminRoutes = new Hono<AppEnv>()
     const { to } = await jsonBody(c, drainBody);
     const { tenant, ref, stub } = await sessionOf(c, tenantId);
     if (to === tenant.rolloutRing) throw badRequest(`Tenant '${tenantId}' is already in the '${to}' ring`);
+    assertRing(c, tenantId, tenant.rolloutRing, "tenant");
     const report = await live(() => stub.moveDrain(ref, to));
     await record(c, tenantId, "drain", { from: tenant.rolloutRing, to, pendingOrders: report.pendingOrders, orders: report.orders });
     return c.json({ tenantId, ring: c.env.ROLLOUT_RING, ...report });
   })
   .get("/export", async (c) => {
     const { tenantId } = pathParams(c, tenantParams);
-    const { stub } = await sessionOf(c, tenantId);
+    const { tenant, stub } = await sessionOf(c, tenantId);
+    assertRing(c, tenantId, tenant.rolloutRing, "tenant");
     const snapshot = await live(() => stub.moveExport());
     await record(c, tenantId, "export", { orders: snapshot.outbox.length, idempotencyKeys: snapshot.idempotencyKeys.length });
     return c.json({ tenantId, ring: c.env.ROLLOUT_RING, ...snapshot });
@@ -58,21 +76,24 @@ export const moveAdminRoutes = new Hono<AppEnv>()
   .post("/import", async (c) => {
     const { tenantId } = pathParams(c, tenantParams);
     const { reset, part } = await jsonBody(c, importBody);
-    const { ref, stub } = await sessionOf(c, tenantId);
+    const { tenant, ref, stub } = await sessionOf(c, tenantId);
+    assertRing(c, tenantId, tenant.rolloutRing, "elsewhere");
     const counts = await live(() => stub.moveImport(ref, part, reset));
     await record(c, tenantId, "import", { reset, ...counts });
     return c.json({ tenantId, ring: c.env.ROLLOUT_RING, imported: counts });
   })
   .post("/finish", async (c) => {
     const { tenantId } = pathParams(c, tenantParams);
-    const { ref, stub } = await sessionOf(c, tenantId);
+    const { tenant, ref, stub } = await sessionOf(c, tenantId);
+    assertRing(c, tenantId, tenant.rolloutRing, "elsewhere");
     const state = await live(() => stub.moveFinishImport(ref));
     await record(c, tenantId, "finish", {});
     return c.json({ tenantId, ring: c.env.ROLLOUT_RING, ...state });
   })
   .post("/complete", async (c) => {
     const { tenantId } = pathParams(c, tenantParams);
-    const { stub } = await sessionOf(c, tenantId);
+    const { tenant, stub } = await sessionOf(c, tenantId);
+    assertRing(c, tenantId, tenant.rolloutRing, "elsewhere");
     const state = await live(() => stub.moveComplete());
     await record(c, tenantId, "complete", { to: state.to, socketsClosed: state.socketsClosed });
     return c.json({ tenantId, ring: c.env.ROLLOUT_RING, ...state });

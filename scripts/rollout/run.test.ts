@@ -30,7 +30,7 @@ describe("rollout CLI dry runs against the real wrangler", { timeout: 120_000 },
     expect(existsSync(s1.builds[b1!]!.bundle)).toBe(true);
     // Really checked with wrangler, and recorded: the exact command and the resulting map.
     expect(deployed).toContain("  checked: wrangler deploy --dry-run --env canary --config wrangler.toml --outdir " + join(dir, "builds", `check-canary-${process.pid}`));
-    expect(deployed).toContain(`  checked: wrangler versions upload --dry-run --env canary --config wrangler.toml --no-bundle ${s1.builds[b1!]!.bundle}`);
+    expect(deployed).toContain(`  checked: wrangler deploy --dry-run --env canary --config wrangler.toml --no-bundle ${s1.builds[b1!]!.bundle}`);
     expect(s1.log.at(-1)).toMatchObject({ dryRun: true, commands: [`wrangler deploy --env canary --config wrangler.toml --no-bundle --message 'b2x deploy build ${b1} to canary' ${s1.builds[b1!]!.bundle}`] });
     expect(s1.log.at(-1)!.map).toMatchObject({ rings: { canary: { versionId: `dry-run:canary:${b1}`, buildId: b1, percentage: 100 }, early: { versionId: null } } });
 
@@ -47,6 +47,7 @@ describe("rollout CLI dry runs against the real wrangler", { timeout: 120_000 },
     s2.builds["b-222222222222"] = { sha256: createHash("sha256").update(readFileSync(b2Bundle)).digest("hex"), bundle: b2Bundle, createdAt: new Date().toISOString(), gitCommit: null };
     saveState(statePath, s2);
     const canaried = await rollout("deploy", "--ring", "canary", "--build", "b-222222222222", "--percentage", "10", "--dry-run");
+    expect(canaried).toContain(`  checked: wrangler versions upload --dry-run --env canary --config wrangler.toml --no-bundle ${b2Bundle}`);
     expect(canaried.join("\n")).toContain(`  would run: wrangler versions deploy dry-run:canary:b-222222222222@10% dry-run:canary:${b1}@90% --env canary --config wrangler.toml --yes --message 'b2x deploy build b-222222222222 to canary'`);
 
     const rolled = await rollout("rollback", "--ring", "canary", "--dry-run");

@@ -50,7 +50,9 @@ export function commandsOf(plan: Plan): string[][] {
 /** What `--dry-run` really runs: the ring's configuration builds, and the plan's bundle uploads (dry). */
 export function checksOf(plan: Plan, outdir: string): string[][] {
   const checks = [["deploy", "--dry-run", "--env", plan.ring, ...CONFIG, "--outdir", outdir]];
-  if (plan.upload !== null) checks.push(["versions", "upload", "--dry-run", "--env", plan.ring, ...CONFIG, "--no-bundle", plan.bundle]);
+  // The bundle itself, the way the real command would send it (first deployment or new version).
+  if (plan.upload === "first-deploy") checks.push(["deploy", "--dry-run", "--env", plan.ring, ...CONFIG, "--no-bundle", plan.bundle]);
+  if (plan.upload === "upload") checks.push(["versions", "upload", "--dry-run", "--env", plan.ring, ...CONFIG, "--no-bundle", plan.bundle]);
   return checks;
 }
 

@@ -139,5 +139,27 @@ describe("moving a tenant between rings", () => {
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect((await t.order("k-2")).status).toBe(202);
     await expect(moveTenant(cli, t.tenantId, "canary")).rejects.toThrow(/already in the 'canary' ring/);
+    // Naming the current ring again is no switch: allowed with state, it only publishes the ring to KV again.
+    await env.TENANT_RINGS.delete(t.tenantId);
+    expect((await admin(`/tenants/${t.tenantId}`, "PATCH", { rolloutRing: "canary" }, "canary")).status).toBe(200);
+    expect(await env.TENANT_RINGS.get(t.tenantId)).toBe("canary");
+  });
+
+  it("carries a running sync run over: the new ring resumes the same run instead of starting a second", async () => {
+    const t = await tenantInRing("early", "mvsync");
+    const started = await admin(`/tenants/${t.tenantId}/sync`, "POST", { mode: "full" });
+    expect(started.status).toBe(202);
+    const { runId } = await json<{ runId: string }>(started);
+    // No connector: the run stays "running" in Postgres, waiting to resume from its cursor.
+    const report = await moveTenant(cli, t.tenantId, "stable");
+    expect(report.drained?.syncRun).toBe(runId);
+    const again = await admin(`/tenants/${t.tenantId}/sync`, "POST", { mode: "incremental" });
+    expect(again.headers.get("x-b2x-ring")).toBe("stable");
+    expect(again.status).toBe(409);
+    expect(await json<{ runId: string; started: boolean }>(again)).toMatchObject({ runId, started: false });
+    // The old ring refuses to start one (a stale cron or admin call there does nothing).
+    const old = await admin(`/tenants/${t.tenantId}/sync`, "POST", { mode: "incremental" }, "early");
+    expect(old.status).toBe(503);
+    expect((await json<Envelope>(old)).error.code).toBe("tenant_moving");
   });
 });

@@ -88,7 +88,12 @@ export const tenantRoutes = new Hono<AppEnv>()
   .patch("/:tenantId", async (c) => {
     const { tenantId } = pathParams(c, tenantParams);
     const body = await jsonBody(c, updateTenantBody);
-    if (body.rolloutRing !== undefined) await assertRingSwitchSafe(c.env, tenantId, body.rolloutRing);
+    if (body.rolloutRing !== undefined) {
+      const [current] = await c.var.db().select({ ring: tenants.rolloutRing }).from(tenants).where(eq(tenants.tenantId, tenantId));
+      if (!current) throw notFound(`Tenant '${tenantId}' not found`);
+      // The same ring again is no switch: it only publishes the ring to the router once more (a KV backfill).
+      if (current.ring !== body.rolloutRing) await assertRingSwitchSafe(c.env, tenantId, body.rolloutRing);
+    }
     const updated = await c.var.db().transaction(async (tx) => {
       const [row] = await tx
         .update(tenants)

@@ -1,7 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { RING_ADMIN_TOKEN, RING_BUNDLE_DIR, RINGS, TENANT_RINGS_KV_ID } from "./test/rollout/constants.ts";
-import { TEST_ADMIN_TOKEN, TEST_MAX_BODY_BYTES } from "./test/workers/constants.ts";
+import { TEST_ADMIN_TOKEN, TEST_MAX_BODY_BYTES, TEST_RELEASE_PUBLIC_KEYS } from "./test/workers/constants.ts";
 
 export default defineConfig({
   test: {
@@ -18,6 +18,9 @@ export default defineConfig({
                 PG_WS_PROXY: inject("wsProxy"),
                 ADMIN_TOKEN: TEST_ADMIN_TOKEN,
                 MAX_BODY_BYTES: String(TEST_MAX_BODY_BYTES),
+                // Every request logs an access line at info; tests show only what goes wrong.
+                LOG_LEVEL: "warn",
+                RELEASE_PUBLIC_KEYS: JSON.stringify(TEST_RELEASE_PUBLIC_KEYS),
               },
             },
           })),
@@ -52,7 +55,7 @@ export default defineConfig({
                   durableObjects: { TENANT_SESSION: { className: "TenantSession", useSQLite: true } },
                   kvNamespaces: { TENANT_RINGS: TENANT_RINGS_KV_ID },
                   r2Buckets: { CONNECTOR_RELEASES: "b2x-connector-releases" },
-                  bindings: { ...shared, LOG_LEVEL: "warn", MAX_BODY_BYTES: "1048576", ROLLOUT_RING: ring },
+                  bindings: { ...shared, LOG_LEVEL: "warn", MAX_BODY_BYTES: "1048576", ROLLOUT_RING: ring, RELEASE_PUBLIC_KEYS: JSON.stringify(TEST_RELEASE_PUBLIC_KEYS) },
                 })),
               },
             };

@@ -3,8 +3,9 @@
 // in-flight calls on SIGTERM/SIGINT.
 import { parseArgs } from "node:util";
 import { loadConnectorConfig } from "./runtime/config.ts";
-import { startConnector } from "./runtime/connector.ts";
+import { CONNECTOR_VERSION, startConnector } from "./runtime/connector.ts";
 import { jsonLogger } from "./runtime/log.ts";
+import { bridgeToSupervisor } from "./supervisor/child-bridge.ts";
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +41,11 @@ if (!token) fail("no connector token: pass --token, set B2X_CONNECTOR_TOKEN, or 
 
 const log = jsonLogger({ connectorId: config.connectorId, tenantId: config.tenantId });
 const connector = await startConnector(config, token, log);
-log("info", "connector started", { edge: config.edgeUrl, healthPort: connector.healthPort, businessUnits: config.businessUnits, allowed: config.allowedOperations });
+bridgeToSupervisor(connector.client, CONNECTOR_VERSION, log);
+log("info", "connector started", { version: CONNECTOR_VERSION, supervised: Boolean(process.send), edge: config.edgeUrl, healthPort: connector.healthPort, businessUnits: config.businessUnits, allowed: config.allowedOperations });
+
+// Run by the supervisor: when it goes away, stop too rather than linger beside its next child.
+process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

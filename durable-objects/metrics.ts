@@ -45,7 +45,7 @@ export class CallMetrics {
   }
 
   /** Prometheus exposition lines (without HELP/TYPE headers, which the Worker adds once). */
-  render(tenant: string, extra: { cacheHitRatio: number; connectors: { connectorId: string; queueDepth: number; lastHeartbeatAgeSeconds: number }[]; queueDepth: number; ordersQueued: number }): string[] {
+  render(tenant: string, extra: { cacheHitRatio: number; connectors: { connectorId: string; queueDepth: number; lastHeartbeatAgeSeconds: number }[]; presence: { connectorId: string; version: string; online: boolean }[]; queueDepth: number; ordersQueued: number }): string[] {
     this.flush();
     const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
     const t = `tenant="${esc(tenant)}"`;
@@ -78,6 +78,8 @@ export class CallMetrics {
       lines.push(`b2x_connector_queue_depth{${t},connector="${esc(c.connectorId)}"} ${c.queueDepth}`);
       lines.push(`b2x_connector_heartbeat_age_seconds{${t},connector="${esc(c.connectorId)}"} ${c.lastHeartbeatAgeSeconds}`);
     }
+    // Every connector the tenant has registered, offline ones too, so "offline for 2 min" can alert.
+    for (const p of extra.presence) lines.push(`b2x_connector_up{${t},connector="${esc(p.connectorId)}",version="${esc(p.version)}"} ${p.online ? 1 : 0}`);
     return lines;
   }
 }
@@ -99,4 +101,6 @@ export const METRIC_HEADERS = [
   "# TYPE b2x_connector_queue_depth gauge",
   "# HELP b2x_connector_heartbeat_age_seconds Seconds since the connector's last heartbeat.",
   "# TYPE b2x_connector_heartbeat_age_seconds gauge",
+  "# HELP b2x_connector_up Whether a registered connector has an open tunnel now (1) or not (0), with the version it reported.",
+  "# TYPE b2x_connector_up gauge",
 ];

@@ -5,6 +5,7 @@ import { type TenantConfig, tenantConfigSchema } from "../schema/tenant-config.t
 import { createLogger, type Logger } from "../workers/lib/log.ts";
 import { AlarmSchedule } from "./alarms.ts";
 import { CallDispatcher, type Connection } from "./calls/dispatcher.ts";
+import type { CallOrigin } from "./calls/origin.ts";
 import { type LiveResult, toLiveError } from "./errors.ts";
 import { LiveCache } from "./live/cache.ts";
 import { type ItemAnswer, LiveServices, type PriceItem } from "./live/services.ts";
@@ -12,6 +13,7 @@ import { CallMetrics } from "./metrics.ts";
 import type { MoveState } from "./move/gate.ts";
 import { type DrainReport, MoveError, TenantMover } from "./move/mover.ts";
 import type { SnapshotPart } from "./move/snapshot-schema.ts";
+import { ReleaseMetrics } from "./release-metrics.ts";
 import { type PlaceOrder, type Placed, OrderService } from "./orders/service.ts";
 import type { OrderView } from "./orders/types.ts";
 import { type StartResult, SyncRunner } from "./sync/runner.ts";
@@ -46,6 +48,7 @@ export class TenantSession extends DurableObject<Env> {
   private readonly presence: Presence;
   private readonly cache: LiveCache;
   private readonly metrics: CallMetrics;
+  private readonly releaseMetrics: ReleaseMetrics;
   private readonly dispatcher: CallDispatcher;
   private readonly live: LiveServices;
   private readonly sync: SyncRunner;
@@ -63,6 +66,7 @@ export class TenantSession extends DurableObject<Env> {
     this.presence = new Presence(this.sql);
     this.cache = new LiveCache(this.sql);
     this.metrics = new CallMetrics(this.sql);
+    this.releaseMetrics = new ReleaseMetrics(this.sql);
     const stored = this.meta("tenant");
     this.tenant = stored ? (JSON.parse(stored) as TenantRef) : undefined;
     this.log = createLogger(env.LOG_LEVEL, { tenantId: this.tenant?.tenantId, component: "tenant-session" });
@@ -125,6 +129,11 @@ export class TenantSession extends DurableObject<Env> {
     return this.tenant?.config ?? tenantConfigSchema.parse({});
   }
 
+  /** The connector version this tenant should run: its own override, else its ring's version. */
+  private desiredConnectorVersion(): string {
+    return this.config().connectorRegistration.desiredConnectorVersion ?? this.meta("ring_connector_version") ?? "";
+  }
+
   /** Binds the object to its tenant on first use and refuses to serve any other. */
   private bindTenant(tenantId: string): void {
     const bound = this.tenant?.tenantId ?? this.meta("bound_tenant");
@@ -172,6 +181,8 @@ export class TenantSession extends DurableObject<Env> {
     }
     const config = tenantConfigSchema.parse(JSON.parse(request.headers.get("x-b2x-tenant-config") ?? "{}"));
     this.adopt({ tenantId, config, configVersion: Number(request.headers.get("x-b2x-config-version") ?? "1") });
+    const ringVersion = request.headers.get("x-b2x-ring-connector-version");
+    if (ringVersion !== null) this.setMeta("ring_connector_version", ringVersion);
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, [connectorId]);
@@ -223,6 +234,7 @@ export class TenantSession extends DurableObject<Env> {
         } catch {
           /* an event without a readable payload invalidates nothing */
         }
+        if (body.value.kind.startsWith("connector.update_")) return this.onUpdateReport(att, body.value.kind, payload);
         const n = this.live.onEvent(body.value.kind, payload);
         this.log("info", "ERP event", { connectorId: att.connectorId, kind: body.value.kind, invalidated: n });
         return;
@@ -271,7 +283,7 @@ export class TenantSession extends DurableObject<Env> {
       value: {
         tenantId: this.tenant?.tenantId ?? "", epoch: BigInt(att.epoch), configVersion: this.tenant?.configVersion ?? 0,
         configJson: jsonBytes(this.config()), heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
-        desiredConnectorVersion: this.config().connectorRegistration.desiredConnectorVersion ?? "",
+        desiredConnectorVersion: this.desiredConnectorVersion(),
       },
     });
     this.log("info", "connector online", { connectorId: att.connectorId, epoch: att.epoch, version: att.hello.version, businessUnits: att.hello.businessUnits });
@@ -286,7 +298,7 @@ export class TenantSession extends DurableObject<Env> {
     att.queueDepth = Object.fromEntries(Object.entries(metrics).filter(([k]) => k.startsWith("queueDepth.")).map(([k, v]) => [k.slice(11), v]));
     setAttachment(ws, att);
     this.presence.heartbeat(att, metrics);
-    this.trySend(ws, 0n, { case: "heartbeat", value: { sentAtMs: BigInt(Date.now()), metrics: {}, configVersion: this.tenant?.configVersion ?? 0 } });
+    this.trySend(ws, 0n, { case: "heartbeat", value: { sentAtMs: BigInt(Date.now()), metrics: {}, configVersion: this.tenant?.configVersion ?? 0, desiredConnectorVersion: this.desiredConnectorVersion() } });
     this.mirror(att.connectorId, false);
   }
 
@@ -317,7 +329,10 @@ export class TenantSession extends DurableObject<Env> {
     for (const c of this.connections()) {
       this.trySend(c.ws, 0n, {
         case: "welcome",
-        value: { tenantId: this.tenant!.tenantId, epoch: BigInt(c.att.epoch), configVersion: this.tenant!.configVersion, configJson: jsonBytes(this.config()), heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS },
+        value: {
+          tenantId: this.tenant!.tenantId, epoch: BigInt(c.att.epoch), configVersion: this.tenant!.configVersion, configJson: jsonBytes(this.config()),
+          heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, desiredConnectorVersion: this.desiredConnectorVersion(),
+        },
       });
     }
   }
@@ -352,16 +367,16 @@ export class TenantSession extends DurableObject<Env> {
     }
   }
 
-  prices(ref: TenantRef, requestId: string, customerId: string, items: PriceItem[]): Promise<LiveResult<ItemAnswer<object>[]>> {
-    return this.run(ref, () => this.live.getPrices(requestId, customerId, items));
+  prices(ref: TenantRef, origin: CallOrigin, customerId: string, items: PriceItem[]): Promise<LiveResult<ItemAnswer<object>[]>> {
+    return this.run(ref, () => this.live.getPrices(origin, customerId, items));
   }
 
-  stock(ref: TenantRef, requestId: string, articleIds: string[]): Promise<LiveResult<ItemAnswer<object>[]>> {
-    return this.run(ref, () => this.live.getStock(requestId, articleIds));
+  stock(ref: TenantRef, origin: CallOrigin, articleIds: string[]): Promise<LiveResult<ItemAnswer<object>[]>> {
+    return this.run(ref, () => this.live.getStock(origin, articleIds));
   }
 
-  customer(ref: TenantRef, requestId: string, customerId: string): Promise<LiveResult<unknown>> {
-    return this.run(ref, () => this.live.customer(requestId, customerId));
+  customer(ref: TenantRef, origin: CallOrigin, customerId: string): Promise<LiveResult<unknown>> {
+    return this.run(ref, () => this.live.customer(origin, customerId));
   }
 
   /** Places an order once per idempotency key (see OrderService.create). */
@@ -375,8 +390,8 @@ export class TenantSession extends DurableObject<Env> {
   }
 
   /** An order by the gateway's id or the ERP's number, for its own customer only. */
-  order(ref: TenantRef, requestId: string, customerId: string, orderId: string): Promise<LiveResult<OrderView>> {
-    return this.run(ref, () => this.orders.view(requestId, customerId, orderId));
+  order(ref: TenantRef, origin: CallOrigin, customerId: string, orderId: string): Promise<LiveResult<OrderView>> {
+    return this.run(ref, () => this.orders.view(origin, customerId, orderId));
   }
 
   // ---- moving the tenant to another rollout ring (see move/mover.ts) -------------------------
@@ -433,10 +448,53 @@ export class TenantSession extends DurableObject<Env> {
     };
   }
 
-  /** Prometheus lines of this tenant. */
-  async metricLines(): Promise<string[]> {
+  /**
+   * The tenant's ring got another connector version (admin rollout), or the tenant another ring
+   * or override (`ref`, adopted first): remembered, and the resulting desired version pushed at
+   * once in a heartbeat to every connector of the tenant.
+   */
+  async setRingConnectorVersion(tenantId: string, version: string, ref?: TenantRef): Promise<{ desired: string; pushedTo: number }> {
+    if (ref) this.adopt(ref);
+    this.bindTenant(tenantId);
+    this.setMeta("ring_connector_version", version);
+    const desired = this.desiredConnectorVersion();
+    const open = this.connections();
+    for (const c of open) {
+      this.trySend(c.ws, 0n, { case: "heartbeat", value: { sentAtMs: BigInt(Date.now()), metrics: {}, configVersion: this.tenant?.configVersion ?? 0, desiredConnectorVersion: desired } });
+    }
+    this.log("info", "ring connector version set", { version, desired, connectors: open.length });
+    return { desired, pushedTo: open.length };
+  }
+
+  /** Counts a release download the Worker answered (metrics only). */
+  async recordReleaseDownload(tenantId: string, file: string, status: string): Promise<void> {
+    this.bindTenant(tenantId);
+    this.releaseMetrics.download(status);
+    if (status !== "ok") this.log("warn", "connector release download failed", { file, status });
+  }
+
+  /** A connector's report about an update (installed, refused, rolled back): logged and counted. */
+  private onUpdateReport(att: SocketAttachment, kind: string, payload: Record<string, unknown>): void {
+    const reason = typeof payload.reason === "string" ? payload.reason : undefined;
+    const result = this.releaseMetrics.update(kind, reason);
+    const fields = { connectorId: att.connectorId, kind, result, reason, version: payload.version, from: payload.from, message: payload.message, running: att.hello?.version };
+    this.log(result === "installed" ? "info" : "warn", "connector update report", fields);
+  }
+
+  /** Prometheus lines of this tenant (the Worker names it: an object never called yet knows no tenant). */
+  async metricLines(tenantId: string): Promise<string[]> {
     const now = Date.now();
-    return this.metrics.render(this.tenant?.tenantId ?? "unknown", {
+    const tenant = this.tenant?.tenantId ?? tenantId;
+    const releaseLines = this.releaseMetrics.render(
+      tenant,
+      this.desiredConnectorVersion(),
+      this.connections().map((c) => ({ connectorId: c.att.connectorId, version: c.att.hello.version })),
+    );
+    return [...releaseLines, ...(await this.callMetricLines(tenant, now))];
+  }
+
+  private async callMetricLines(tenant: string, now: number): Promise<string[]> {
+    return this.metrics.render(tenant, {
       cacheHitRatio: this.cache.hitRatio,
       queueDepth: this.dispatcher.queueDepth(),
       ordersQueued: this.orders.pendingCount(),
@@ -445,6 +503,7 @@ export class TenantSession extends DurableObject<Env> {
         queueDepth: Object.values(c.att.queueDepth ?? {}).reduce((a, b) => a + b, 0),
         lastHeartbeatAgeSeconds: Math.round((now - (c.att.lastHeartbeat ?? c.att.connectedAt)) / 1000),
       })),
+      presence: (await this.connectorPresence()).connectors.map((r) => ({ connectorId: r.connectorId, version: r.version, online: r.connected })),
     });
   }
 

@@ -5,3 +5,4 @@ export * from "./catalog.ts";
 export * from "./sync.ts";
 export * from "./audit.ts";
 export * from "./search.ts";
+export * from "./releases.ts";

@@ -29,7 +29,10 @@ export const tenantConfigSchema = z
         /** Connector ids allowed to connect; empty = any id that holds a valid token. */
         expectedConnectorIds: z.array(connectorIdSchema).max(16).default([]),
         features: z.array(z.enum(["pim", "crm", "orders", "prices", "stock"])).default(["pim", "crm", "orders", "prices", "stock"]),
+        /** Per-tenant override of its ring's connector version (ADR-034 feature flag). */
         desiredConnectorVersion: z.string().max(64).optional(),
+        /** Connector release downloads (manifest or artifact) per minute for the tenant. */
+        downloadsPerMinute: z.int().min(1).max(10_000).default(30),
       })
       .strict()
       .prefault({}),

@@ -10,9 +10,11 @@ import { tenantAuth } from "./middleware/tenant-auth.ts";
 import { adminRoutes } from "./routes/admin/index.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { connectorRoutes } from "./routes/connector.ts";
+import { connectorReleaseRoutes } from "./routes/connector-releases.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { opsRoutes } from "./routes/ops.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { sessionRoutes } from "./routes/session.ts";
 import type { AppEnv } from "./types.ts";
@@ -36,8 +38,10 @@ export const app = new Hono<AppEnv>()
   .use(database)
   .route("/v1", healthRoutes)
   .route("/v1/admin", adminRoutes)
+  .route("/v1/connector/releases", connectorReleaseRoutes)
   .route("/v1/connector", connectorRoutes)
   .route("/metrics", metricsRoutes)
+  .route("/ops", opsRoutes)
   .route("/b2x.storefront.v1.LiveService", liveConnectRoutes)
   .route("/b2x.storefront.v1.CatalogService", catalogConnectRoutes)
   .route("/v1", storefront);

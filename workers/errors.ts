@@ -28,6 +28,8 @@ export type ErrorCode =
   | "unknown_articles"
   | "order_rejected"
   | "tenant_moving"
+  | "release_rejected"
+  | "ring_order_violation"
   | "internal";
 
 export interface ErrorIssue {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { filterNodeSchema } from "../schema/query-descriptor.ts";
 import { tenantConfigSchema } from "../schema/tenant-config.ts";
+import { auditQuery } from "./routes/admin/audit.ts";
 import { issueKeyBody, issueTokenBody } from "./routes/admin/credentials.ts";
 import { startBody } from "./routes/admin/sync.ts";
 import { createTenantBody, updateTenantBody } from "./routes/admin/tenants.ts";
@@ -60,6 +61,8 @@ const ROUTES: Route[] = [
   { method: "get", path: "/v1/admin/tenants/{tenantId}/connectors", summary: "Connector presence, each replica", auth: "admin", ok: 200 },
   { method: "post", path: "/v1/admin/tenants/{tenantId}/sync", summary: "Start a sync run (409 with the running run's id if one is going)", auth: "admin", body: "StartSync", ok: 202 },
   { method: "get", path: "/v1/admin/tenants/{tenantId}/sync", summary: "Sync runs with progress, rate, ETA, errors, lag per entity", auth: "admin", ok: 200 },
+  { method: "get", path: "/v1/admin/audit", summary: "The audit log of admin actions, newest first, in keyset pages", auth: "admin", query: auditQuery, ok: 200 },
+  { method: "get", path: "/v1/admin/overview", summary: "What the ops page shows: tenants, connectors, live figures, sync runs, recent errors", auth: "admin", ok: 200 },
 ];
 
 const SECURITY: Record<Auth, Record<string, string[]>[]> = {

@@ -40,6 +40,22 @@ export const connectorConfigSchema = z
     drainTimeoutMs: z.int().min(0).max(600_000).default(30_000),
     /** How often the ERP is checked for price/stock/order changes to push as events. */
     eventPollMs: z.int().min(20).max(60_000).default(250),
+    /** Self-update under `npm run connector:supervised` (ADR-034 signed releases). */
+    releases: z
+      .object({
+        /** Trusted Ed25519 release keys, keyId → base64 raw public key; empty = never update. */
+        publicKeys: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), z.string().regex(/^[A-Za-z0-9+/]{43}=$/, "base64 of a 32-byte Ed25519 public key")).default({}),
+        /** Where versions are installed (`<dir>/<version>/`); relative to the config file. */
+        dir: z.string().min(1).default("releases"),
+        /** Where to download from, if not the edge itself (a mirror or CDN in front of it). */
+        downloadUrl: z.url({ protocol: /^https?$/ }).optional(),
+        /** A new version must be connected, welcomed and heartbeating within this time, or it is rolled back. */
+        graceMs: z.int().min(500).max(600_000).default(90_000),
+        /** After it is ready, a new version is still rolled back if it ends or stops heartbeating within this time. */
+        probationMs: z.int().min(0).max(3_600_000).default(120_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

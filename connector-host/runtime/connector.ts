@@ -9,7 +9,11 @@ import { watchErpEvents } from "./erp-events.ts";
 import { startHealthServer } from "./health.ts";
 import { jsonLogger, type Logger } from "./log.ts";
 
-export const CONNECTOR_VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+/** Baked in by the release build (scripts/release/build.ts); a bundle cannot read package.json. */
+declare const __B2X_CONNECTOR_VERSION__: string | undefined;
+
+export const CONNECTOR_VERSION: string =
+  typeof __B2X_CONNECTOR_VERSION__ === "string" ? __B2X_CONNECTOR_VERSION__ : (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 /** The providers this build of the connector ships. */
 export function defaultRegistry(erp: ErpDatabase): ProviderRegistry {

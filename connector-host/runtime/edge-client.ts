@@ -5,6 +5,7 @@ import { type ConnectorConfig, isAllowed } from "./config.ts";
 import { CreditGate } from "./credit.ts";
 import { CancelledError, ConnectorError, ForbiddenOperationError } from "./errors.ts";
 import type { Logger } from "./log.ts";
+import { traceFields } from "./trace.ts";
 import { OPERATION_NAMES, operation } from "./operations.ts";
 
 type Call = Extract<FrameBody, { case: "call" }>["value"];
@@ -29,6 +30,14 @@ export interface EdgeClientStatus {
   badFrames: number;
 }
 
+/** What the edge says about the tunnel that a supervisor wants to know (connector-host/supervisor). */
+export interface EdgeClientListener {
+  /** Registered: the edge answered hello with welcome (and the version it wants here). */
+  welcomed(desiredVersion: string): void;
+  /** The edge answered a heartbeat; it may name another desired version. */
+  heartbeatAcknowledged(desiredVersion: string): void;
+}
+
 /** Chunks of a stream stay well under the frame limit. */
 const MAX_CHUNK_BYTES = MAX_FRAME_BYTES / 4;
 const WELCOME_TIMEOUT_MS = 10_000;
@@ -47,6 +56,7 @@ export class EdgeClient {
   private attempt = 0;
   private stopped = false;
   private tenantConfig: unknown;
+  listener: EdgeClientListener | undefined;
   readonly status: EdgeClientStatus = {
     state: "closed", connectedSince: null, epoch: null, configVersion: 0, reconnects: 0, inFlight: 0, callsServed: 0, callsFailed: 0, callsRefused: 0, badFrames: 0,
   };
@@ -152,13 +162,15 @@ export class EdgeClient {
         const every = body.value.heartbeatIntervalMs > 0 ? Math.min(body.value.heartbeatIntervalMs, this.config.heartbeatMs) : this.config.heartbeatMs;
         clearInterval(this.heartbeat);
         this.heartbeat = setInterval(() => this.sendHeartbeat(ws), every);
-        this.log("info", "connected to the edge", { epoch: this.status.epoch, configVersion: this.status.configVersion, heartbeatMs: every });
+        this.log("info", "connected to the edge", { epoch: this.status.epoch, configVersion: this.status.configVersion, heartbeatMs: every, desiredVersion: body.value.desiredConnectorVersion || undefined });
+        this.listener?.welcomed(body.value.desiredConnectorVersion);
         return;
       }
       case "heartbeat":
         if (body.value.configVersion && body.value.configVersion !== this.status.configVersion) {
           this.log("info", "edge has a newer tenant configuration; awaiting it", { current: this.status.configVersion, edge: body.value.configVersion });
         }
+        this.listener?.heartbeatAcknowledged(body.value.desiredConnectorVersion);
         return;
       case "call":
         void this.runCall(ws, frame.callId, body.value);
@@ -213,7 +225,7 @@ export class EdgeClient {
 
   private async runCall(ws: WebSocket, callId: bigint, call: Call): Promise<void> {
     const started = Date.now();
-    const fields = { requestId: call.requestId, callId: callId.toString(), operation: call.operation, businessUnit: call.businessUnit };
+    const fields = { requestId: call.requestId, ...traceFields(call.traceparent), callId: callId.toString(), operation: call.operation, businessUnit: call.businessUnit };
     const op = operation(call.operation);
     const fail = (err: unknown) => {
       const e = err instanceof ConnectorError || (err as { code?: string }).code ? (err as ConnectorError) : new ConnectorError("internal", "connector failure");

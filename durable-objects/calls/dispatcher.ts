@@ -17,6 +17,8 @@ export interface CallSpec {
   priority: "live" | "background";
   deadlineMs: number;
   requestId: string;
+  /** W3C traceparent of the hop into the tunnel (live calls from a storefront request). */
+  traceparent?: string;
 }
 
 /** A streaming call: chunks are handed over one at a time; credit is granted after each. */
@@ -186,7 +188,7 @@ export class CallDispatcher {
           case: "call",
           value: {
             operation: p.spec.operation, businessUnit: p.spec.businessUnit, payloadJson: payload, deadlineMs: remaining,
-            requestId: p.spec.requestId, priority: p.spec.priority === "live" ? Priority.LIVE : Priority.BACKGROUND,
+            requestId: p.spec.requestId, traceparent: p.spec.traceparent ?? "", priority: p.spec.priority === "live" ? Priority.LIVE : Priority.BACKGROUND,
             initialCredit: p.stream?.initialCredit ?? 0,
           },
         }, BigInt(c.att.epoch)),

@@ -1,3 +1,5 @@
+import type { CallOrigin } from "../calls/origin.ts";
+
 /**
  * Coalescing of live lookups. Requests for one scope (a customer's prices, or stock) join the
  * batch that has not been sent yet, so concurrent lookups become one bulk ERP call; a lookup of
@@ -16,13 +18,13 @@ export class Coalescer<Item, Result> {
 
   constructor(
     private readonly keyOf: (item: Item) => string,
-    /** Sends a batch; `requestId` is that of the lookup that opened it (for the connector's logs). */
-    private readonly send: (scope: string, take: () => Item[], requestId: string) => Promise<Map<string, Result>>,
+    /** Sends a batch; `origin` is that of the lookup that opened it (for the connector's logs). */
+    private readonly send: (scope: string, take: () => Item[], origin: CallOrigin) => Promise<Map<string, Result>>,
     private readonly maxBatch: number,
   ) {}
 
   /** Results for `items` (keyed by item key); missing keys mean the ERP had no answer. */
-  async lookup(scope: string, items: Item[], requestId: string): Promise<Map<string, Result>> {
+  async lookup(scope: string, items: Item[], origin: CallOrigin): Promise<Map<string, Result>> {
     const waits: Promise<Map<string, Result>>[] = [];
     const keys = new Set<string>();
     for (const item of items) {
@@ -35,26 +37,26 @@ export class Coalescer<Item, Result> {
         waits.push(flying);
         continue;
       }
-      waits.push(this.join(scope, key, item, requestId));
+      waits.push(this.join(scope, key, item, origin));
     }
     const out = new Map<string, Result>();
     for (const m of await Promise.all([...new Set(waits)])) for (const [k, v] of m) if (keys.has(k)) out.set(k, v);
     return out;
   }
 
-  private join(scope: string, key: string, item: Item, requestId: string): Promise<Map<string, Result>> {
+  private join(scope: string, key: string, item: Item, origin: CallOrigin): Promise<Map<string, Result>> {
     let batch = this.open.get(scope);
     if (batch && batch.items.has(key)) {
       this.sharedItems++;
       return batch.result;
     }
-    if (!batch || batch.items.size >= this.maxBatch) batch = this.start(scope, requestId);
+    if (!batch || batch.items.size >= this.maxBatch) batch = this.start(scope, origin);
     batch.items.set(key, item);
     this.inFlight.set(`${scope}\u0000${key}`, batch.result);
     return batch.result;
   }
 
-  private start(scope: string, requestId: string): OpenBatch<Item, Result> {
+  private start(scope: string, origin: CallOrigin): OpenBatch<Item, Result> {
     const items = new Map<string, Item>();
     const take = () => {
       // The batch closes when it is sent: later lookups open a new one.
@@ -62,7 +64,7 @@ export class Coalescer<Item, Result> {
       return [...items.values()];
     };
     this.calls++;
-    const result = this.send(scope, take, requestId).finally(() => {
+    const result = this.send(scope, take, origin).finally(() => {
       for (const key of items.keys()) {
         const k = `${scope}\u0000${key}`;
         if (this.inFlight.get(k) === result) this.inFlight.delete(k);

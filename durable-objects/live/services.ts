@@ -3,6 +3,7 @@ import type { CallDispatcher } from "../calls/dispatcher.ts";
 import { LiveCallError } from "../errors.ts";
 import type { LiveCache } from "./cache.ts";
 import { Coalescer } from "./coalescer.ts";
+import type { CallOrigin } from "../calls/origin.ts";
 
 export interface PriceItem {
   articleId: string;
@@ -49,30 +50,30 @@ export class LiveServices {
     private readonly cache: LiveCache,
     private readonly config: () => TenantConfig,
   ) {
-    this.prices = new Coalescer<PriceItem, ErpPrice>(priceKey, (customerId, take, requestId) => this.fetchPrices(requestId, customerId, take), 1000);
-    this.stockLookups = new Coalescer<string, ErpStock>((id) => id, (_scope, take, requestId) => this.fetchStock(requestId, take), 1000);
+    this.prices = new Coalescer<PriceItem, ErpPrice>(priceKey, (customerId, take, origin) => this.fetchPrices(origin, customerId, take), 1000);
+    this.stockLookups = new Coalescer<string, ErpStock>((id) => id, (_scope, take, origin) => this.fetchStock(origin, take), 1000);
   }
 
   private bu(): string {
     return this.config().erpProvider.businessUnits[0]!;
   }
 
-  /** A coalesced call carries the request id of the lookup that opened its batch. */
-  private submit(requestId: string, operation: string, payload: () => unknown): Promise<unknown> {
+  /** A coalesced call carries the request id and trace of the lookup that opened its batch. */
+  private submit(origin: CallOrigin, operation: string, payload: () => unknown): Promise<unknown> {
     const live = this.config().live;
-    return this.dispatcher.submit({ operation, businessUnit: this.bu(), payload, safe: true, priority: "live", deadlineMs: live.callDeadlineMs, requestId });
+    return this.dispatcher.submit({ operation, businessUnit: this.bu(), payload, safe: true, priority: "live", deadlineMs: live.callDeadlineMs, ...origin });
   }
 
-  private async fetchPrices(requestId: string, customerId: string, take: () => PriceItem[]): Promise<Map<string, ErpPrice>> {
+  private async fetchPrices(origin: CallOrigin, customerId: string, take: () => PriceItem[]): Promise<Map<string, ErpPrice>> {
     await this.window();
-    const out = (await this.submit(requestId, "erp.prices", () => ({ customerId, items: take() }))) as { customer: unknown; prices: ErpPrice[] };
+    const out = (await this.submit(origin, "erp.prices", () => ({ customerId, items: take() }))) as { customer: unknown; prices: ErpPrice[] };
     if (!out.customer) throw new LiveCallError("not_found", `customer '${customerId}' is not known to the ERP`);
     return new Map(out.prices.map((p) => [priceKey(p), p]));
   }
 
-  private async fetchStock(requestId: string, take: () => string[]): Promise<Map<string, ErpStock>> {
+  private async fetchStock(origin: CallOrigin, take: () => string[]): Promise<Map<string, ErpStock>> {
     await this.window();
-    const out = (await this.submit(requestId, "erp.stock", () => ({ articleIds: take() }))) as ErpStock[];
+    const out = (await this.submit(origin, "erp.stock", () => ({ articleIds: take() }))) as ErpStock[];
     return new Map(out.map((s) => [s.articleId, s]));
   }
 
@@ -82,15 +83,15 @@ export class LiveServices {
     if (ms > 0) await new Promise((r) => setTimeout(r, ms));
   }
 
-  async getPrices(requestId: string, customerId: string, items: PriceItem[]): Promise<ItemAnswer<ErpPrice>[]> {
+  async getPrices(origin: CallOrigin, customerId: string, items: PriceItem[]): Promise<ItemAnswer<ErpPrice>[]> {
     const cfg = this.config();
-    const fetch = cfg.live.coalesce ? (missing: PriceItem[]) => this.prices.lookup(customerId, missing, requestId) : (missing: PriceItem[]) => this.fetchPrices(requestId, customerId, () => missing);
+    const fetch = cfg.live.coalesce ? (missing: PriceItem[]) => this.prices.lookup(customerId, missing, origin) : (missing: PriceItem[]) => this.fetchPrices(origin, customerId, () => missing);
     return this.cached("price", customerId, items, priceKey, (i) => i.articleId, cfg.cache.pricesTtlSeconds * 1000, fetch);
   }
 
-  async getStock(requestId: string, articleIds: string[]): Promise<ItemAnswer<ErpStock>[]> {
+  async getStock(origin: CallOrigin, articleIds: string[]): Promise<ItemAnswer<ErpStock>[]> {
     const cfg = this.config();
-    const fetch = cfg.live.coalesce ? (missing: string[]) => this.stockLookups.lookup("*", missing, requestId) : (missing: string[]) => this.fetchStock(requestId, () => missing);
+    const fetch = cfg.live.coalesce ? (missing: string[]) => this.stockLookups.lookup("*", missing, origin) : (missing: string[]) => this.fetchStock(origin, () => missing);
     return this.cached("stock", "*", articleIds, (id) => id, (id) => id, cfg.cache.stockTtlSeconds * 1000, fetch);
   }
 
@@ -130,23 +131,23 @@ export class LiveServices {
     return answers;
   }
 
-  async customer(requestId: string, customerId: string): Promise<unknown> {
+  async customer(origin: CallOrigin, customerId: string): Promise<unknown> {
     const ttl = this.config().cache.pricesTtlSeconds * 1000;
     const hit = this.cache.get<unknown>("customer", customerId, [customerId], ttl).get(customerId);
     if (hit?.fresh) return hit.value;
-    const value = await this.submit(requestId, "erp.customer", () => ({ customerId }));
+    const value = await this.submit(origin, "erp.customer", () => ({ customerId }));
     if (!value) throw new LiveCallError("not_found", `customer '${customerId}' is not known to the ERP`);
     this.cache.put("customer", customerId, [{ item: customerId, articleId: customerId, value }]);
     return value;
   }
 
   /** An order's live status, only if it belongs to the customer (else not found: no leak). */
-  async order(requestId: string, customerId: string, ref: { orderNo?: string; externalRef?: string }): Promise<{ customerId: string } & Record<string, unknown>> {
+  async order(origin: CallOrigin, customerId: string, ref: { orderNo?: string; externalRef?: string }): Promise<{ customerId: string } & Record<string, unknown>> {
     const key = ref.orderNo ?? `ref:${ref.externalRef}`;
     const ttl = this.config().cache.orderStatusTtlSeconds * 1000;
     const hit = this.cache.get<{ customerId: string } & Record<string, unknown>>("order", customerId, [key], ttl).get(key);
     if (hit?.fresh) return hit.value;
-    const order = (await this.submit(requestId, "erp.order.get", () => ref)) as ({ customerId: string; orderNo: string } & Record<string, unknown>) | null;
+    const order = (await this.submit(origin, "erp.order.get", () => ref)) as ({ customerId: string; orderNo: string } & Record<string, unknown>) | null;
     if (!order || order.customerId !== customerId) throw new LiveCallError("not_found", "order not found");
     this.cache.put("order", customerId, [{ item: key, articleId: order.orderNo, value: order }]);
     return order;

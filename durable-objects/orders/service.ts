@@ -3,6 +3,7 @@ import type { TenantConfig } from "../../schema/tenant-config.ts";
 import type { Logger } from "../../workers/lib/log.ts";
 import type { AlarmSchedule } from "../alarms.ts";
 import type { CallDispatcher } from "../calls/dispatcher.ts";
+import type { CallOrigin } from "../calls/origin.ts";
 import { LiveCallError, toLiveError } from "../errors.ts";
 import type { LiveServices } from "../live/services.ts";
 import { OrderAuditTrail } from "./audit-trail.ts";
@@ -129,7 +130,7 @@ export class OrderService {
    * Queued and rejected orders are answered from the outbox; created ones from the ERP (through
    * the order-status cache), or from the outbox, marked stale, when the ERP cannot be asked.
    */
-  async view(requestId: string, customerId: string, orderId: string): Promise<OrderView> {
+  async view(origin: CallOrigin, customerId: string, orderId: string): Promise<OrderView> {
     const gatewayId = orderId.startsWith("ord_");
     const placed = gatewayId ? this.outbox.get(orderId) : this.outbox.byErpOrderNo(orderId);
     if (placed && placed.customerId !== customerId) throw new LiveCallError("not_found", "order not found");
@@ -137,7 +138,7 @@ export class OrderService {
     if (placed && placed.status !== "created") return viewOfOutbox(placed, false);
     let answer: unknown;
     try {
-      answer = await this.d.live.order(requestId, customerId, { orderNo: placed?.erpOrderNo ?? orderId });
+      answer = await this.d.live.order(origin, customerId, { orderNo: placed?.erpOrderNo ?? orderId });
     } catch (err) {
       // The gateway knows this order was created: when the ERP cannot (or will not) say more, the
       // last status the gateway saw is still the truth, marked stale.

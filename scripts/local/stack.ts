@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { migrateDatabase } from "../migrate-db.ts";
+import { DEV_KEYS_DIR, loadSigningKey, trustedKeysOf } from "../release/keys.ts";
 import { type RunningPostgres, startEmbeddedPostgres } from "./embedded-postgres.ts";
 import { freePort } from "./ports.ts";
 import { startWranglerDev } from "./wrangler-dev.ts";
@@ -20,6 +21,8 @@ export interface StackOptions {
   proxyPort?: number;
   /** Use an existing Postgres (e.g. a system one for benchmarks) instead of the embedded one. */
   databaseUrl?: string;
+  /** Where the connector release signing key lives (default `.data/release-keys` under root). */
+  releaseKeysDir?: string;
   log?: (line: string) => void;
   workerOutput?: (line: string) => void;
 }
@@ -39,6 +42,11 @@ function adminTokenFor(dataDir: string): string {
   const token = `b2x_admin_${randomBytes(24).toString("hex")}`;
   writeFileSync(file, token, { mode: 0o600 });
   return token;
+}
+
+/** The edge trusts the key `npm run release:connector` signs with (created on first use). */
+function releasePublicKeys(opts: StackOptions): string {
+  return JSON.stringify(trustedKeysOf(loadSigningKey(opts.releaseKeysDir ?? join(opts.root, DEV_KEYS_DIR))));
 }
 
 async function portOr(preferred: number | undefined): Promise<number> {
@@ -90,7 +98,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       root: opts.root,
       port: await portOr(opts.workerPort),
       inspectorPort: await freePort(),
-      vars: { DATABASE_URL: pg.url, ADMIN_TOKEN: adminToken, PG_WS_PROXY: proxy.address },
+      vars: { DATABASE_URL: pg.url, ADMIN_TOKEN: adminToken, PG_WS_PROXY: proxy.address, RELEASE_PUBLIC_KEYS: releasePublicKeys(opts) },
       varsFile: opts.varsFile,
       persistTo: join(opts.dataDir, "wrangler"),
       ...(opts.workerOutput && { onOutput: opts.workerOutput }),

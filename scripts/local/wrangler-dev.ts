@@ -30,16 +30,20 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Worker
     { cwd: opts.root, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   const output: string[] = [];
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString().split("\n")) {
+  // A chunk may end mid-line: keep the tail until its newline arrives (JSON log lines stay whole).
+  const partial = { stdout: "", stderr: "" };
+  const collector = (stream: keyof typeof partial) => (chunk: Buffer) => {
+    const lines = (partial[stream] + chunk.toString()).split("\n");
+    partial[stream] = lines.pop()!;
+    for (const line of lines) {
       if (!line.trim()) continue;
       output.push(line);
       if (output.length > 200) output.shift();
       opts.onOutput?.(line);
     }
   };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
+  child.stdout?.on("data", collector("stdout"));
+  child.stderr?.on("data", collector("stderr"));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   // The child runs in its own process group (so the whole group can be stopped); make sure it
   // does not outlive this process when it exits without calling stop (a killed test run).

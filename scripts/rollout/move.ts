@@ -58,7 +58,7 @@ export async function moveTenant(admin: AdminClient, tenantId: string, to: Ring,
   const report: MoveReport = {
     tenantId, from, to,
     steps: [
-      `POST ${t}/move/drain (ring ${from})`, `GET ${t}/move/export (ring ${from})`, `POST ${t}/move/import … (ring ${to})`,
+      `POST ${t}/move/drain (ring ${from})`, `POST ${t}/move/export (ring ${from})`, `POST ${t}/move/import … (ring ${to})`,
       `POST ${t}/move/finish (ring ${to})`, `PATCH ${t} { rolloutRing: ${to} } (ring ${from}: database + router KV)`, `POST ${t}/move/complete (ring ${from})`,
     ],
   };
@@ -68,7 +68,7 @@ export async function moveTenant(admin: AdminClient, tenantId: string, to: Ring,
   try {
     report.drained = await admin.call("POST", `${t}/move/drain`, { ring: from, body: { to } });
     log(`drained ${tenantId} in ${from}: ${report.drained!.pendingOrders} queued order(s) travel, ${report.drained!.idempotencyKeys} idempotency key(s)`);
-    const snapshot = await admin.call<Snapshot>("GET", `${t}/move/export`, { ring: from });
+    const snapshot = await admin.call<Snapshot>("POST", `${t}/move/export`, { ring: from });
     const parts = importParts(snapshot);
     const imported = { outbox: 0, idempotencyKeys: 0, orderAudit: 0, parts: parts.length };
     for (const [i, part] of parts.entries()) {

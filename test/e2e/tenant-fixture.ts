@@ -5,7 +5,7 @@ import type { JWK } from "jose";
 import { inject } from "vitest";
 import { parseConnectorConfig } from "../../connector-host/runtime/config.ts";
 import { type RunningConnector, startConnector } from "../../connector-host/runtime/connector.ts";
-import { silentLogger } from "../../connector-host/runtime/log.ts";
+import { type Logger, silentLogger } from "../../connector-host/runtime/log.ts";
 import type { SimConfig } from "../../connector-host/simulator/config.ts";
 import { ErpDatabase } from "../../connector-host/simulator/store.ts";
 import type { TenantConfigInput } from "../../schema/tenant-config.ts";
@@ -29,7 +29,8 @@ export interface LiveTenant {
   /** Signs a customer token as the tenant's shop would. */
   customerToken(customerId: string, opts?: { expiresIn?: string; key?: JWK }): Promise<string>;
   connectorToken(connectorId: string): Promise<string>;
-  startConnector(connectorId?: string, overrides?: Record<string, unknown>): Promise<RunningConnector>;
+  /** `log` receives the connector's structured log lines (silent by default). */
+  startConnector(connectorId?: string, overrides?: Record<string, unknown>, log?: Logger): Promise<RunningConnector>;
   get(path: string, customer?: string): ReturnType<typeof http>;
   post(path: string, json: unknown, customer?: string): ReturnType<typeof http>;
 }
@@ -60,14 +61,14 @@ export async function liveTenant(config: TenantConfigInput = {}, sim: Partial<Si
       const r = await adminHttp(`/tenants/${tenantId}/connector-tokens`, { method: "POST", json: { connectorId } });
       return r.body.token as string;
     },
-    async startConnector(connectorId = "werk-1", overrides = {}) {
+    async startConnector(connectorId = "werk-1", overrides = {}, log = silentLogger) {
       const token = await t.connectorToken(connectorId);
       const cfg = parseConnectorConfig({
         tenantId, connectorId, edgeUrl: inject("baseUrl"), businessUnits: ["default"], allowedOperations: ["erp.*", "pim.*", "crm.*", "sys.*"],
         erp: { database: erpPath, keepAliveMs: 60_000, warmUp: true }, heartbeatMs: 1_000, reconnect: { minDelayMs: 50, maxDelayMs: 500 },
         healthPort: 0, drainTimeoutMs: 2_000, eventPollMs: 50, ...overrides,
       });
-      const running = await startConnector(cfg, token, silentLogger);
+      const running = await startConnector(cfg, token, log);
       cleanups.push(() => running.stop());
       await waitUntil(async () => running.client.status.state === "open" && (await adminHttp(`/tenants/${tenantId}/connectors`)).body.connectors?.some((c: { connectorId: string; connected: boolean }) => c.connectorId === connectorId && c.connected));
       return running;

@@ -115,7 +115,7 @@ describe("moving a tenant between rings", () => {
     const base = `/tenants/${t.tenantId}/move`;
     expect((await admin(`${base}/drain`, "POST", { to: "canary" })).status).toBe(400); // already there
     expect((await admin(`${base}/drain`, "POST", { to: "nowhere" })).status).toBe(400);
-    const early = await admin(`${base}/export`);
+    const early = await admin(`${base}/export`, "POST");
     expect(early.status).toBe(409); // not drained
     expect((await json<Envelope>(early)).error.code).toBe("conflict");
     // Steps sent to the wrong ring are refused: importing into (or completing in) the tenant's live ring would overwrite (or close) it.

@@ -44,7 +44,7 @@ function liveService(c: Context<AppEnv>): ServiceImpl<typeof LiveService> {
         const { items } = parseWith(pricesBody, { items: req.items.map((i) => ({ articleId: i.articleId, quantity: i.quantity || 1 })) }, "request");
         const customerId = await verifyCustomer(c);
         const { stub, ref } = tenantSession(c);
-        const answers = (await live(() => stub.prices(ref, c.var.requestId, customerId, items))) as (Answer & Record<string, unknown>)[];
+        const answers = (await live(() => stub.prices(ref, c.var.origin, customerId, items))) as (Answer & Record<string, unknown>)[];
         return {
           customerId,
           items: items.map((i, k) => {
@@ -57,14 +57,14 @@ function liveService(c: Context<AppEnv>): ServiceImpl<typeof LiveService> {
       guard(async () => {
         const { articleIds } = parseWith(stockBody, { articleIds: req.articleIds }, "request");
         const { stub, ref } = tenantSession(c);
-        const answers = (await live(() => stub.stock(ref, c.var.requestId, articleIds))) as (Answer & { warehouses?: { warehouseId: string; name: string; quantity: number }[]; total?: number })[];
+        const answers = (await live(() => stub.stock(ref, c.var.origin, articleIds))) as (Answer & { warehouses?: { warehouseId: string; name: string; quantity: number }[]; total?: number })[];
         return { items: articleIds.map((id, k) => ({ articleId: id, ...meta(answers[k]!), warehouses: answers[k]!.warehouses ?? [], total: answers[k]!.total ?? 0 })) };
       }),
     getCustomer: () =>
       guard(async () => {
         const customerId = await verifyCustomer(c);
         const { stub, ref } = tenantSession(c);
-        const x = (await live(() => stub.customer(ref, c.var.requestId, customerId))) as Record<string, unknown>;
+        const x = (await live(() => stub.customer(ref, c.var.origin, customerId))) as Record<string, unknown>;
         return { customerId, name: String(x.name ?? ""), priceGroup: String(x.priceGroup ?? ""), discountPercent: Number(x.discountPercent ?? 0), blocked: Boolean(x.blocked), currency: String(x.currency ?? ""), paymentTerms: String(x.paymentTerms ?? "") };
       }),
     getOrderStatus: (req) =>
@@ -72,7 +72,7 @@ function liveService(c: Context<AppEnv>): ServiceImpl<typeof LiveService> {
         const { orderId } = parseWith(orderIdParams, { orderId: req.orderId }, "request");
         const customerId = await verifyCustomer(c);
         const { stub, ref } = tenantSession(c);
-        const o: OrderView = await live(() => stub.order(ref, c.var.requestId, customerId, orderId));
+        const o: OrderView = await live(() => stub.order(ref, c.var.origin, customerId, orderId));
         return { orderId: o.orderId ?? "", orderNo: o.erpOrderNo ?? "", status: o.status, rejectReason: o.rejectReason ?? "", total: o.total ?? 0, createdAt: o.createdAt, updatedAt: o.updatedAt, stale: o.stale };
       }),
     // A rejection is an answer here (status "rejected"), not an error: the order id stays usable.

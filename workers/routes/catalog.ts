@@ -112,8 +112,8 @@ export const catalogRoutes = new Hono<AppEnv>()
     // Live parts start at once, in parallel with the Postgres read; price needs the customer.
     const customerId = include.includes("price") ? await verifyCustomer(c) : undefined;
     const { stub, ref } = tenantSession(c);
-    const price = customerId ? live(() => stub.prices(ref, c.var.requestId, customerId, [{ articleId, quantity }])) : undefined;
-    const stock = include.includes("stock") ? live(() => stub.stock(ref, c.var.requestId, [articleId])) : undefined;
+    const price = customerId ? live(() => stub.prices(ref, c.var.origin, customerId, [{ articleId, quantity }])) : undefined;
+    const stock = include.includes("stock") ? live(() => stub.stock(ref, c.var.origin, [articleId])) : undefined;
     price?.catch(() => {});
     stock?.catch(() => {});
     const row = await articleDetails(c.var.db(), tenantId, articleId);

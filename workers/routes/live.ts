@@ -17,16 +17,16 @@ export const liveRoutes = new Hono<AppEnv>()
   .post("/prices", customerAuth, async (c) => {
     const { items } = await jsonBody(c, pricesBody);
     const { stub, ref } = tenantSession(c);
-    const answers = await live(() => stub.prices(ref, c.var.requestId, c.var.customerId, items));
+    const answers = await live(() => stub.prices(ref, c.var.origin, c.var.customerId, items));
     return c.json({ customerId: c.var.customerId, items: items.map((i, k) => ({ articleId: i.articleId, quantity: i.quantity, ...answers[k] })) });
   })
   .post("/stock", async (c) => {
     const { articleIds } = await jsonBody(c, stockBody);
     const { stub, ref } = tenantSession(c);
-    const answers = await live(() => stub.stock(ref, c.var.requestId, articleIds));
+    const answers = await live(() => stub.stock(ref, c.var.origin, articleIds));
     return c.json({ items: articleIds.map((id, k) => ({ articleId: id, ...answers[k] })) });
   })
   .get("/customers/me", customerAuth, async (c) => {
     const { stub, ref } = tenantSession(c);
-    return c.json(await live(() => stub.customer(ref, c.var.requestId, c.var.customerId)));
+    return c.json(await live(() => stub.customer(ref, c.var.origin, c.var.customerId)));
   });

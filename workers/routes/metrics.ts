@@ -1,21 +1,50 @@
 import { asc, isNull } from "drizzle-orm";
 import { Hono } from "hono";
 import { METRIC_HEADERS } from "../../durable-objects/metrics.ts";
+import { RELEASE_METRIC_HEADERS } from "../../durable-objects/release-metrics.ts";
 import { tenants } from "../../schema/index.ts";
+import { familiesFromHeaders, renderExposition, sample } from "../metrics/exposition.ts";
+import { SYNC_METRIC_HEADERS, syncSamples, syncStats } from "../metrics/sync.ts";
 import { adminAuth } from "../middleware/admin-auth.ts";
 import type { AppEnv } from "../types.ts";
 
-/** `GET /metrics`: Prometheus text of every active tenant's TenantSession (admin token). */
+const WORKER_METRIC_HEADERS = [
+  "# HELP b2x_build_info The Worker version serving this scrape (version metadata binding).",
+  "# TYPE b2x_build_info gauge",
+  "# HELP b2x_tenant_info Active tenants and their rollout ring.",
+  "# TYPE b2x_tenant_info gauge",
+  "# HELP b2x_tenant_session_up Whether the tenant's TenantSession answered this scrape.",
+  "# TYPE b2x_tenant_session_up gauge",
+];
+
+const FAMILIES = familiesFromHeaders([...WORKER_METRIC_HEADERS, ...METRIC_HEADERS, ...RELEASE_METRIC_HEADERS, ...SYNC_METRIC_HEADERS]);
+
+/**
+ * `GET /metrics` (admin): Prometheus text of every active tenant — its TenantSession's calls,
+ * cache, queues and connectors, and its sync runs from Postgres — grouped per metric family.
+ */
 export const metricsRoutes = new Hono<AppEnv>().get("/", adminAuth, async (c) => {
-  const rows = await c.var.db().select({ tenantId: tenants.tenantId }).from(tenants).where(isNull(tenants.disabledAt)).orderBy(asc(tenants.tenantId)).limit(1000);
-  const lines = await Promise.all(
-    rows.map(async ({ tenantId }) => {
-      try {
-        return await c.env.TENANT_SESSION.get(c.env.TENANT_SESSION.idFromName(tenantId)).metricLines();
-      } catch {
-        return [`b2x_tenant_session_up{tenant="${tenantId}"} 0`];
-      }
-    }),
-  );
-  return c.text(`${[...METRIC_HEADERS, ...lines.flat()].join("\n")}\n`, 200, { "content-type": "text/plain; version=0.0.4" });
+  const db = c.var.db();
+  const rows = await db.select({ tenantId: tenants.tenantId, ring: tenants.rolloutRing }).from(tenants).where(isNull(tenants.disabledAt)).orderBy(asc(tenants.tenantId)).limit(1000);
+  const [sessions, sync] = await Promise.all([
+    Promise.all(
+      rows.map(async ({ tenantId }) => {
+        try {
+          const lines = await c.env.TENANT_SESSION.get(c.env.TENANT_SESSION.idFromName(tenantId)).metricLines(tenantId);
+          return [...lines, sample("b2x_tenant_session_up", { tenant: tenantId }, 1)];
+        } catch {
+          return [sample("b2x_tenant_session_up", { tenant: tenantId }, 0)];
+        }
+      }),
+    ),
+    syncStats(db),
+  ]);
+  const version = c.env.CF_VERSION_METADATA;
+  const samples = [
+    sample("b2x_build_info", { version_id: version?.id ?? "", version_tag: version?.tag ?? "" }, 1),
+    ...rows.map((r) => sample("b2x_tenant_info", { tenant: r.tenantId, ring: r.ring }, 1)),
+    ...sessions.flat(),
+    ...syncSamples(sync, new Set(rows.map((r) => r.tenantId))),
+  ];
+  return c.text(renderExposition(FAMILIES, samples), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
 });

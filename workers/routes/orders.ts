@@ -25,5 +25,5 @@ export const orderRoutes = new Hono<AppEnv>()
   .get("/:orderId", customerAuth, async (c) => {
     const { orderId } = pathParams(c, orderIdParams);
     const { stub, ref } = tenantSession(c);
-    return c.json(await live(() => stub.order(ref, c.var.requestId, c.var.customerId, orderId)));
+    return c.json(await live(() => stub.order(ref, c.var.origin, c.var.customerId, orderId)));
   });

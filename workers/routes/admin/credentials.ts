@@ -5,7 +5,7 @@ import { apiKeys, connectorTokens, tenants } from "../../../schema/index.ts";
 import { connectorIdSchema } from "../../../schema/tenant-config.ts";
 import type { Database } from "../../db/client.ts";
 import { notFound } from "../../errors.ts";
-import { audit } from "../../lib/audit.ts";
+import { auditEvent } from "../../middleware/admin-audit.ts";
 import { generateCredential, sha256Hex } from "../../lib/credentials.ts";
 import { forgetTenant } from "../../lib/key-cache.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
@@ -34,7 +34,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
     const keyHash = await sha256Hex(secret);
     const [row] = await db.transaction(async (tx) => {
       const inserted = await tx.insert(apiKeys).values({ tenantId, keyId: id, name, keyHash }).returning();
-      await audit(tx, { tenantId, actor: "admin", action: "api_key.issue", target: id, requestId: c.var.requestId });
+      auditEvent(c, { action: "api_key.issue", target: id });
       return inserted;
     });
     return c.json({ keyId: id, name, key: secret, createdAt: iso(row!.createdAt) }, 201);
@@ -56,7 +56,7 @@ export const apiKeyRoutes = new Hono<AppEnv>()
         .set({ revokedAt: new Date() })
         .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.keyId, credentialId), isNull(apiKeys.revokedAt)))
         .returning();
-      if (row) await audit(tx, { tenantId, actor: "admin", action: "api_key.revoke", target: credentialId, requestId: c.var.requestId });
+      if (row) auditEvent(c, { action: "api_key.revoke", target: credentialId });
       return row;
     });
     if (!revoked) throw notFound(`No active API key '${credentialId}' for tenant '${tenantId}'`);
@@ -75,7 +75,7 @@ export const connectorTokenRoutes = new Hono<AppEnv>()
     const tokenHash = await sha256Hex(secret);
     const [row] = await db.transaction(async (tx) => {
       const inserted = await tx.insert(connectorTokens).values({ tenantId, tokenId: id, connectorId, tokenHash }).returning();
-      await audit(tx, { tenantId, actor: "admin", action: "connector_token.issue", target: id, requestId: c.var.requestId, details: { connectorId } });
+      auditEvent(c, { action: "connector_token.issue", target: id, details: { connectorId } });
       return inserted;
     });
     return c.json({ tokenId: id, connectorId, token: secret, createdAt: iso(row!.createdAt) }, 201);
@@ -97,7 +97,7 @@ export const connectorTokenRoutes = new Hono<AppEnv>()
         .set({ revokedAt: new Date() })
         .where(and(eq(connectorTokens.tenantId, tenantId), eq(connectorTokens.tokenId, credentialId), isNull(connectorTokens.revokedAt)))
         .returning();
-      if (row) await audit(tx, { tenantId, actor: "admin", action: "connector_token.revoke", target: credentialId, requestId: c.var.requestId });
+      if (row) auditEvent(c, { action: "connector_token.revoke", target: credentialId });
       return row;
     });
     if (!revoked) throw notFound(`No active connector token '${credentialId}' for tenant '${tenantId}'`);

@@ -5,8 +5,8 @@ import { snapshotPartSchema } from "../../../durable-objects/move/snapshot-schem
 import type { TenantRef } from "../../../durable-objects/tenant-session.ts";
 import { ROLLOUT_RINGS, tenants } from "../../../schema/index.ts";
 import { badRequest, conflict, notFound } from "../../errors.ts";
-import { audit } from "../../lib/audit.ts";
 import { live } from "../../lib/live.ts";
+import { auditEvent } from "../../middleware/admin-audit.ts";
 import { tenantConfig } from "../../lib/tenant-config-cache.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
@@ -39,13 +39,14 @@ function assertRing(c: Context<AppEnv>, tenantId: string, tenantRing: string, wh
   );
 }
 
+/** Names the audit entry the admin audit middleware writes for this request (refused ones are logged too). */
 const record = (c: Context<AppEnv>, tenantId: string, action: string, details: Record<string, unknown>) =>
-  audit(c.var.db(), { tenantId, actor: "admin", action: `tenant.move.${action}`, target: tenantId, requestId: c.var.requestId, details: { ring: c.env.ROLLOUT_RING, ...details } });
+  auditEvent(c, { action: `tenant.move.${action}`, target: tenantId, details: { ring: c.env.ROLLOUT_RING, ...details } });
 
 /**
  * Moving a tenant's Durable Object state between rollout rings (the rollout CLI drives these in
  * order; each ring has its own namespace, so every call goes to one ring's Worker):
- * source `drain` → source `export` → target `import` (parts) → target `finish` →
+ * source `drain` → source `export` (POST) → target `import` (parts) → target `finish` →
  * `PATCH /tenants/:id { rolloutRing }` (database + router KV) → source `complete`.
  * `cancel` gives a drained move up. Every step is audit-logged with the ring that ran it.
  */
@@ -62,15 +63,16 @@ export const moveAdminRoutes = new Hono<AppEnv>()
     if (to === tenant.rolloutRing) throw badRequest(`Tenant '${tenantId}' is already in the '${to}' ring`);
     assertRing(c, tenantId, tenant.rolloutRing, "tenant");
     const report = await live(() => stub.moveDrain(ref, to));
-    await record(c, tenantId, "drain", { from: tenant.rolloutRing, to, pendingOrders: report.pendingOrders, orders: report.orders });
+    record(c, tenantId, "drain", { from: tenant.rolloutRing, to, pendingOrders: report.pendingOrders, orders: report.orders });
     return c.json({ tenantId, ring: c.env.ROLLOUT_RING, ...report });
   })
-  .get("/export", async (c) => {
+  // POST: it hands the tenant's data out, so it is audited like every other step.
+  .post("/export", async (c) => {
     const { tenantId } = pathParams(c, tenantParams);
     const { tenant, stub } = await sessionOf(c, tenantId);
     assertRing(c, tenantId, tenant.rolloutRing, "tenant");
     const snapshot = await live(() => stub.moveExport());
-    await record(c, tenantId, "export", { orders: snapshot.outbox.length, idempotencyKeys: snapshot.idempotencyKeys.length });
+    record(c, tenantId, "export", { orders: snapshot.outbox.length, idempotencyKeys: snapshot.idempotencyKeys.length });
     return c.json({ tenantId, ring: c.env.ROLLOUT_RING, ...snapshot });
   })
   .post("/import", async (c) => {
@@ -79,7 +81,7 @@ export const moveAdminRoutes = new Hono<AppEnv>()
     const { tenant, ref, stub } = await sessionOf(c, tenantId);
     assertRing(c, tenantId, tenant.rolloutRing, "elsewhere");
     const counts = await live(() => stub.moveImport(ref, part, reset));
-    await record(c, tenantId, "import", { reset, ...counts });
+    record(c, tenantId, "import", { reset, ...counts });
     return c.json({ tenantId, ring: c.env.ROLLOUT_RING, imported: counts });
   })
   .post("/finish", async (c) => {
@@ -87,7 +89,7 @@ export const moveAdminRoutes = new Hono<AppEnv>()
     const { tenant, ref, stub } = await sessionOf(c, tenantId);
     assertRing(c, tenantId, tenant.rolloutRing, "elsewhere");
     const state = await live(() => stub.moveFinishImport(ref));
-    await record(c, tenantId, "finish", {});
+    record(c, tenantId, "finish", {});
     return c.json({ tenantId, ring: c.env.ROLLOUT_RING, ...state });
   })
   .post("/complete", async (c) => {
@@ -95,13 +97,13 @@ export const moveAdminRoutes = new Hono<AppEnv>()
     const { tenant, stub } = await sessionOf(c, tenantId);
     assertRing(c, tenantId, tenant.rolloutRing, "elsewhere");
     const state = await live(() => stub.moveComplete());
-    await record(c, tenantId, "complete", { to: state.to, socketsClosed: state.socketsClosed });
+    record(c, tenantId, "complete", { to: state.to, socketsClosed: state.socketsClosed });
     return c.json({ tenantId, ring: c.env.ROLLOUT_RING, ...state });
   })
   .post("/cancel", async (c) => {
     const { tenantId } = pathParams(c, tenantParams);
     const { stub } = await sessionOf(c, tenantId);
     const state = await live(() => stub.moveCancel());
-    await record(c, tenantId, "cancel", {});
+    record(c, tenantId, "cancel", {});
     return c.json({ tenantId, ring: c.env.ROLLOUT_RING, ...state });
   });

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import { tenants } from "../../../schema/index.ts";
 import { notFound } from "../../errors.ts";
-import { audit } from "../../lib/audit.ts";
+import { auditEvent } from "../../middleware/admin-audit.ts";
 import { pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
 import { tenantParams } from "./tenants.ts";
@@ -22,7 +22,7 @@ export const sessionAdminRoutes = new Hono<AppEnv>()
   .post("/session/reset", async (c) => {
     const { tenantId } = pathParams(c, tenantParams);
     const stub = await stubOf(c, tenantId);
-    await audit(c.var.db(), { tenantId, actor: "admin", action: "session.reset", requestId: c.var.requestId });
+    auditEvent(c, { action: "session.reset" });
     await stub.reset(`admin request ${c.var.requestId}`).catch(() => {
       /* the abort also ends this call */
     });

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { SYNC_MODES, syncCheckpoints, syncRuns, tenants } from "../../../schema/index.ts";
 import { AppError, notFound } from "../../errors.ts";
-import { audit } from "../../lib/audit.ts";
+import { auditEvent } from "../../middleware/admin-audit.ts";
 import { tenantConfig } from "../../lib/tenant-config-cache.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
@@ -12,7 +12,7 @@ import { tenantParams } from "./tenants.ts";
 export const startBody = z.object({ mode: z.enum(SYNC_MODES).default("incremental") }).strict().prefault({});
 
 type Run = typeof syncRuns.$inferSelect;
-function present(r: Run, now: number) {
+export function presentRun(r: Run, now: number) {
   const seconds = Math.max(0.001, ((r.finishedAt ?? new Date(now)).getTime() - r.startedAt.getTime()) / 1000);
   const rate = r.rowsDone / seconds;
   const remaining = r.rowsTotal !== null ? Math.max(0, r.rowsTotal - r.rowsDone) : null;
@@ -35,7 +35,7 @@ export const syncAdminRoutes = new Hono<AppEnv>()
     const move = await stub.moveStatus();
     if (move.phase !== "open") throw new AppError(503, "tenant_moving", `Tenant '${tenantId}' is moving to the '${move.to}' ring; start the sync there`, undefined, { "retry-after": "5" });
     const result = await stub.startSync({ tenantId, config: tenantConfig(tenantId, t.configVersion, t.config), configVersion: t.configVersion }, mode, "admin");
-    await audit(c.var.db(), { tenantId, actor: "admin", action: "sync.start", target: result.runId, requestId: c.var.requestId, details: { mode, started: result.started } });
+    auditEvent(c, { action: "sync.start", target: result.runId, details: { mode, started: result.started } });
     return c.json(result, result.started ? 202 : 409);
   })
   .get("/", async (c) => {
@@ -47,7 +47,7 @@ export const syncAdminRoutes = new Hono<AppEnv>()
     const cps = await db.select().from(syncCheckpoints).where(and(eq(syncCheckpoints.tenantId, tenantId)));
     const now = Date.now();
     return c.json({
-      runs: runs.map((r) => present(r, now)),
+      runs: runs.map((r) => presentRun(r, now)),
       entities: Object.fromEntries(
         cps.map((cp) => [cp.entity, { checkpoint: cp.rowversion.toString(), newestChangeAt: cp.newestChangeAt?.toISOString() ?? null, lagSeconds: cp.newestChangeAt ? Math.round((now - cp.newestChangeAt.getTime()) / 1000) : null, updatedAt: cp.updatedAt.toISOString() }]),
       ),

@@ -1,12 +1,13 @@
 import { asc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { ROLLOUT_RINGS, type RolloutRing, SYSTEM_TENANT, tenants } from "../../../schema/index.ts";
+import { ROLLOUT_RINGS, type RolloutRing, tenants } from "../../../schema/index.ts";
 import { tenantConfigSchema, tenantIdSchema } from "../../../schema/tenant-config.ts";
 import { conflict, notFound } from "../../errors.ts";
-import { audit } from "../../lib/audit.ts";
-import { publishRing } from "../../lib/tenant-rings.ts";
+import { auditEvent } from "../../middleware/admin-audit.ts";
 import { forgetTenant } from "../../lib/key-cache.ts";
+import { assertKnownRelease, ringVersionOfTenant } from "../../lib/releases/rollout.ts";
+import { publishRing } from "../../lib/tenant-rings.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
 
@@ -44,9 +45,9 @@ const present = (t: TenantRow) => ({
 });
 
 /**
- * In a ring Worker, a ring switch strands whatever the tenant's TenantSession holds in this ring's namespace, so
- * it is allowed only for a session with nothing in it, or as the switch step of a move whose
- * drain named this ring (see routes/admin/move.ts and the rollout CLI's move-tenant).
+ * In a ring Worker, a ring switch strands whatever the tenant's TenantSession holds in this ring's
+ * namespace, so it is allowed only for a session with nothing in it, or as the switch step of a
+ * move whose drain named this ring (see routes/admin/move.ts and the rollout CLI's move-tenant).
  */
 async function assertRingSwitchSafe(env: Env, tenantId: string, to: RolloutRing): Promise<void> {
   // The local "dev" script serves every ring from one namespace: nothing can be stranded.
@@ -64,13 +65,11 @@ async function assertRingSwitchSafe(env: Env, tenantId: string, to: RolloutRing)
 export const tenantRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await jsonBody(c, createTenantBody);
+    auditEvent(c, { action: "tenant.create", target: body.tenantId, tenantId: body.tenantId });
     const db = c.var.db();
-    const created = await db.transaction(async (tx) => {
-      const [row] = await tx.insert(tenants).values(body).onConflictDoNothing().returning();
-      if (!row) return null;
-      await audit(tx, { tenantId: SYSTEM_TENANT, actor: "admin", action: "tenant.create", target: body.tenantId, requestId: c.var.requestId });
-      return row;
-    });
+    const pinned = body.config.connectorRegistration.desiredConnectorVersion;
+    if (pinned) await assertKnownRelease(db, pinned);
+    const [created] = await db.insert(tenants).values(body).onConflictDoNothing().returning();
     if (!created) throw conflict(`Tenant '${body.tenantId}' already exists`);
     await publishRing(c.env, created.tenantId, created.rolloutRing);
     return c.json(present(created), 201);
@@ -88,6 +87,9 @@ export const tenantRoutes = new Hono<AppEnv>()
   .patch("/:tenantId", async (c) => {
     const { tenantId } = pathParams(c, tenantParams);
     const body = await jsonBody(c, updateTenantBody);
+    // A per-tenant connector version must be an uploaded release (unknown: 404, nothing changed).
+    const pinned = body.config?.connectorRegistration.desiredConnectorVersion;
+    if (pinned) await assertKnownRelease(c.var.db(), pinned);
     if (body.rolloutRing !== undefined) {
       const [current] = await c.var.db().select({ ring: tenants.rolloutRing }).from(tenants).where(eq(tenants.tenantId, tenantId));
       if (!current) throw notFound(`Tenant '${tenantId}' not found`);
@@ -107,12 +109,19 @@ export const tenantRoutes = new Hono<AppEnv>()
         .where(eq(tenants.tenantId, tenantId))
         .returning();
       if (row) {
-        await audit(tx, { tenantId, actor: "admin", action: "tenant.update", target: tenantId, requestId: c.var.requestId, details: { fields: Object.keys(body) } });
+        auditEvent(c, { action: "tenant.update", target: tenantId, details: { fields: Object.keys(body) } });
       }
       return row;
     });
     if (!updated) throw notFound(`Tenant '${tenantId}' not found`);
     forgetTenant(tenantId);
     if (body.rolloutRing !== undefined) await publishRing(c.env, tenantId, updated.rolloutRing);
+    if (body.config !== undefined || body.rolloutRing !== undefined) {
+      // Another ring or override changes the connector version wanted: tell its connectors now.
+      const ref = { tenantId, config: tenantConfigSchema.parse(updated.config), configVersion: updated.configVersion };
+      await c.env.TENANT_SESSION.get(c.env.TENANT_SESSION.idFromName(tenantId))
+        .setRingConnectorVersion(tenantId, await ringVersionOfTenant(c.var.db(), tenantId), ref)
+        .catch((err: unknown) => c.var.log("warn", "connector rollout not pushed; connectors learn it when they reconnect", { error: String(err) }));
+    }
     return c.json(present(updated));
   });

@@ -1,0 +1,87 @@
+// `npm run connector:supervised -- --config connector.json [--edge URL] [--token T] [--releases-dir DIR]`
+// The on-prem service entry point for self-updating connectors: runs the connector as a child
+// process and moves it to the version the edge wants, with automatic rollback (ADR-034).
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadConnectorConfig } from "../runtime/config.ts";
+import { CONNECTOR_VERSION } from "../runtime/connector.ts";
+import { jsonLogger } from "../runtime/log.ts";
+import { ReleaseStore } from "./release-store.ts";
+import { Supervisor } from "./supervisor.ts";
+
+const { values } = parseArgs({
+  options: {
+    config: { type: "string" },
+    edge: { type: "string" },
+    token: { type: "string" },
+    "connector-id": { type: "string" },
+    "health-port": { type: "string" },
+    database: { type: "string" },
+    "releases-dir": { type: "string" },
+  },
+  strict: true,
+});
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+if (!values.config) fail("usage: npm run connector:supervised -- --config connector.json [--edge URL] [--token TOKEN] [--connector-id ID] [--health-port N] [--database erp.db] [--releases-dir DIR]");
+const configPath = resolve(values.config);
+const overrides: Record<string, unknown> = {};
+if (values.edge) overrides.edgeUrl = values.edge;
+if (values["connector-id"]) overrides.connectorId = values["connector-id"];
+if (values["health-port"]) overrides.healthPort = Number(values["health-port"]);
+let config;
+try {
+  config = loadConnectorConfig(configPath, overrides);
+} catch (err) {
+  fail((err as Error).message);
+}
+const token = values.token ?? process.env.B2X_CONNECTOR_TOKEN ?? config.token;
+if (!token) fail("no connector token: pass --token, set B2X_CONNECTOR_TOKEN, or put it in the config");
+
+// The children get the same arguments minus the token, which travels in their environment.
+const childArgs = ["--config", configPath];
+for (const name of ["edge", "connector-id", "health-port"] as const) if (values[name]) childArgs.push(`--${name}`, values[name]);
+if (values.database) childArgs.push("--database", resolve(values.database));
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const log = jsonLogger({ connectorId: config.connectorId, tenantId: config.tenantId, component: "supervisor" });
+const store = new ReleaseStore(resolve(values["releases-dir"] ?? resolve(dirname(configPath), config.releases.dir)));
+const supervisor = new Supervisor({
+  store,
+  keys: config.releases.publicKeys,
+  source: { baseUrl: config.releases.downloadUrl ?? config.edgeUrl, token },
+  sourceBuild: { version: CONNECTOR_VERSION, spec: { entry: resolve(repoRoot, "connector-host/main.ts"), execArgv: ["--import", "tsx"], cwd: repoRoot } },
+  childArgs,
+  childEnv: { B2X_CONNECTOR_TOKEN: token },
+  cwd: process.cwd(),
+  graceMs: config.releases.graceMs,
+  probationMs: config.releases.probationMs,
+  // The edge answers every heartbeat; three missed answers (and a second of slack) is a stall.
+  heartbeatStallMs: 3 * config.heartbeatMs + 1_000,
+  stopGraceMs: config.drainTimeoutMs + 2_000,
+  log,
+});
+if (Object.keys(config.releases.publicKeys).length === 0) log("warn", "no trusted release keys in the config (releases.publicKeys): every update will be refused");
+await supervisor.start();
+log("info", "supervisor started", { shipped: CONNECTOR_VERSION, running: supervisor.running, releasesDir: store.dir });
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log("info", "supervisor stopping", { signal });
+    supervisor.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log("error", "supervisor stop failed", { error: String(err) });
+        process.exit(1);
+      },
+    );
+  });
+}

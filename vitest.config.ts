@@ -84,7 +84,7 @@ export default defineConfig({
         test: {
           name: "connector",
           environment: "node",
-          include: ["connector-host/**/*.test.ts", "scripts/**/*.test.ts"],
+          include: ["connector-host/**/*.test.ts", "scripts/**/*.test.ts", "test/support/**/*.test.ts"],
           testTimeout: 30_000,
         },
       },

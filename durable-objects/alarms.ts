@@ -1,13 +1,13 @@
 /** The parts of a TenantSession that need to be woken by its alarm. */
-export type AlarmOwner = "sync" | "orders";
-const OWNERS: readonly AlarmOwner[] = ["sync", "orders"];
+export type AlarmOwner = "sync" | "orders" | "liveness";
+const OWNERS: readonly AlarmOwner[] = ["sync", "orders", "liveness"];
 
 /**
  * A Durable Object has exactly one alarm, and more than one part needs it (the sync run's
- * watchdog, order delivery with its backoff). Each part records in SQLite when it wants to be
+ * watchdog, order delivery with its backoff, the connectors' liveness check). Each part records in SQLite when it wants to be
  * woken; the storage alarm is kept at the earliest of those times, and the alarm handler wakes
- * every part whose time has come. Writing a want never moves another part's time, so neither
- * can starve or cancel the other.
+ * every part whose time has come. Writing a want never moves another part's time, so none
+ * can starve or cancel another.
  */
 export class AlarmSchedule {
   /** What the storage alarm was last set to by this instance; undefined = not known. */

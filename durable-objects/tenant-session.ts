@@ -19,6 +19,7 @@ import type { OrderView } from "./orders/types.ts";
 import { type StartResult, SyncRunner } from "./sync/runner.ts";
 import type { SyncMode } from "../schema/sync.ts";
 import { type SocketAttachment, attachmentOf, setAttachment } from "./tunnel/attachment.ts";
+import { judgeLiveness, lastSign, silentDeadline } from "./tunnel/liveness.ts";
 import { Presence, type PresenceRow, mirrorPresence } from "./tunnel/presence.ts";
 
 /** What the Worker tells the DO about its tenant on every call (config changes reach it at once). */
@@ -34,7 +35,6 @@ export interface SessionInfo {
   createdAt: string;
 }
 
-const HEARTBEAT_INTERVAL_MS = 30_000;
 const PRESENCE_MIRROR_EVERY_MS = 25_000;
 
 /**
@@ -102,6 +102,7 @@ export class TenantSession extends DurableObject<Env> {
     for (const owner of this.alarms.takeDue(Date.now())) {
       try {
         if (owner === "sync") await this.sync.onAlarm();
+        else if (owner === "liveness") await this.checkLiveness();
         else await this.orders.onAlarm();
       } catch (err) {
         this.log("error", "alarm handler failed", { owner, error: String(err) });
@@ -132,6 +133,10 @@ export class TenantSession extends DurableObject<Env> {
   /** The connector version this tenant should run: its own override, else its ring's version. */
   private desiredConnectorVersion(): string {
     return this.config().connectorRegistration.desiredConnectorVersion ?? this.meta("ring_connector_version") ?? "";
+  }
+
+  private heartbeatIntervalMs(): number {
+    return this.config().connectorRegistration.heartbeatIntervalMs;
   }
 
   /** Binds the object to its tenant on first use and refuses to serve any other. */
@@ -282,12 +287,13 @@ export class TenantSession extends DurableObject<Env> {
       case: "welcome",
       value: {
         tenantId: this.tenant?.tenantId ?? "", epoch: BigInt(att.epoch), configVersion: this.tenant?.configVersion ?? 0,
-        configJson: jsonBytes(this.config()), heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+        configJson: jsonBytes(this.config()), heartbeatIntervalMs: this.heartbeatIntervalMs(),
         desiredConnectorVersion: this.desiredConnectorVersion(),
       },
     });
     this.log("info", "connector online", { connectorId: att.connectorId, epoch: att.epoch, version: att.hello.version, businessUnits: att.hello.businessUnits });
     this.mirror(att.connectorId, true);
+    this.watchLiveness(att);
     this.dispatcher.pump();
     // Orders queued while no connector was online go now, not at their backoff time.
     this.orders.connectorOnline();
@@ -300,6 +306,37 @@ export class TenantSession extends DurableObject<Env> {
     this.presence.heartbeat(att, metrics);
     this.trySend(ws, 0n, { case: "heartbeat", value: { sentAtMs: BigInt(Date.now()), metrics: {}, configVersion: this.tenant?.configVersion ?? 0, desiredConnectorVersion: this.desiredConnectorVersion() } });
     this.mirror(att.connectorId, false);
+    this.watchLiveness(att);
+  }
+
+  /** Makes sure the liveness alarm fires no later than this connector's silence deadline. */
+  private watchLiveness(att: SocketAttachment): void {
+    this.alarms.setEarliest("liveness", silentDeadline(att, this.heartbeatIntervalMs()) + 1).catch((err: unknown) => this.log("warn", "liveness alarm not set", { error: String(err) }));
+  }
+
+  /**
+   * The liveness alarm: a connector silent for two heartbeat intervals is gone (half-open
+   * socket, no FIN ever comes). Its socket is closed and its calls fail over or fail now, so
+   * callers get connector_offline at once instead of waiting for their deadlines.
+   */
+  private async checkLiveness(): Promise<void> {
+    const open: { socket: WebSocket; att: SocketAttachment }[] = [];
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = attachmentOf(ws);
+      if (att && ws.readyState === WebSocket.OPEN) open.push({ socket: ws, att });
+    }
+    const now = Date.now();
+    const verdict = judgeLiveness(open, this.heartbeatIntervalMs(), now);
+    for (const ws of verdict.dead) {
+      const att = attachmentOf(ws)!;
+      try {
+        ws.close(4008, "no heartbeat");
+      } catch {
+        /* already closing */
+      }
+      this.onSocketGone(ws, `silent for ${now - lastSign(att)} ms (no heartbeat)`);
+    }
+    if (verdict.nextCheckAt !== undefined) await this.alarms.set("liveness", verdict.nextCheckAt);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -331,7 +368,7 @@ export class TenantSession extends DurableObject<Env> {
         case: "welcome",
         value: {
           tenantId: this.tenant!.tenantId, epoch: BigInt(c.att.epoch), configVersion: this.tenant!.configVersion, configJson: jsonBytes(this.config()),
-          heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, desiredConnectorVersion: this.desiredConnectorVersion(),
+          heartbeatIntervalMs: this.heartbeatIntervalMs(), desiredConnectorVersion: this.desiredConnectorVersion(),
         },
       });
     }

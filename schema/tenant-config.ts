@@ -33,6 +33,11 @@ export const tenantConfigSchema = z
         desiredConnectorVersion: z.string().max(64).optional(),
         /** Connector release downloads (manifest or artifact) per minute for the tenant. */
         downloadsPerMinute: z.int().min(1).max(10_000).default(30),
+        /**
+         * How often connectors heartbeat (pushed in the welcome). A connector silent for two
+         * intervals is taken for dead (half-open socket): its calls fail over or fail at once.
+         */
+        heartbeatIntervalMs: z.int().min(200).max(300_000).default(30_000),
       })
       .strict()
       .prefault({}),

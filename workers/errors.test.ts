@@ -16,4 +16,17 @@ describe("toErrorResponse", () => {
     expect(body.error.code).toBe("busy");
     expect(headers["retry-after"]).toBe("1");
   });
+
+  it("turns a lost or restarting database (also wrapped as a cause) into 503 database_unavailable with Retry-After", () => {
+    const lost = new Error("Failed query: select 1", { cause: new Error("Connection terminated unexpectedly") });
+    const shutdown = Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" });
+    for (const err of [lost, shutdown]) {
+      const { status, body, headers } = toErrorResponse(err, "req-3");
+      expect(status).toBe(503);
+      expect(body.error.code).toBe("database_unavailable");
+      expect(headers["retry-after"]).toBe("1");
+    }
+    // A query that is wrong stays a 500: retrying cannot help.
+    expect(toErrorResponse(Object.assign(new Error("syntax error"), { code: "42601" }), "req-4").status).toBe(500);
+  });
 });

@@ -1,5 +1,6 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { isDatabaseUnavailable } from "./db/unavailable.ts";
 
 /** Stable machine-readable error codes of the HTTP contract. */
 export type ErrorCode =
@@ -22,6 +23,7 @@ export type ErrorCode =
   | "session_unavailable"
   | "busy"
   | "not_ready"
+  | "database_unavailable"
   | "idempotency_key_required"
   | "idempotency_conflict"
   | "idempotency_key_reused"
@@ -76,5 +78,7 @@ export function toErrorResponse(err: unknown, requestId: string): { status: Cont
     const code: ErrorCode = err.status === 413 ? "payload_too_large" : err.status === 401 ? "unauthorized" : "bad_request";
     return { status: err.status, body: { error: { code, message: err.message || "Bad request", requestId } }, headers: {} };
   }
+  // Postgres restarting or unreachable is transient: say so, and when to retry, instead of a 500.
+  if (isDatabaseUnavailable(err)) return { status: 503, body: { error: { code: "database_unavailable", message: "The database is not reachable right now; retry", requestId } }, headers: { "retry-after": "1" } };
   return { status: 500, body: { error: { code: "internal", message: "Internal error", requestId } }, headers: {} };
 }

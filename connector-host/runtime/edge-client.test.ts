@@ -126,6 +126,21 @@ describe("connector tunnel client", () => {
     expect(resultOf(after.last)).toMatchObject({ pong: true });
   });
 
+  it("drops a tunnel the edge stopped answering on (half-open) after 3 heartbeat intervals, and dials again", async () => {
+    const edge = await TestEdge.start(TOKEN);
+    stops.push(() => edge.stop());
+    edge.heartbeatIntervalMs = 100;
+    const { connector } = await setup({ edge });
+    // Answered heartbeats keep the tunnel: no drop over many intervals.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(connector.client.status.silentDrops).toBe(0);
+    expect(edge.hellos).toHaveLength(1);
+    edge.answerHeartbeats = false;
+    await edge.waitForHellos(2);
+    expect(connector.client.status.silentDrops).toBe(1);
+    await waitUntil(() => connector.client.status.state === "open");
+  });
+
   it("drains in-flight calls on stop and closes with going-away", async () => {
     const { edge, connector, db } = await setup();
     const { ErpDatabase } = await import("../simulator/store.ts");

@@ -28,6 +28,8 @@ export interface EdgeClientStatus {
   callsFailed: number;
   callsRefused: number;
   badFrames: number;
+  /** Tunnels dropped because the edge went silent (half-open). */
+  silentDrops: number;
 }
 
 /** What the edge says about the tunnel that a supervisor wants to know (connector-host/supervisor). */
@@ -41,6 +43,12 @@ export interface EdgeClientListener {
 /** Chunks of a stream stay well under the frame limit. */
 const MAX_CHUNK_BYTES = MAX_FRAME_BYTES / 4;
 const WELCOME_TIMEOUT_MS = 10_000;
+/**
+ * The edge answers every heartbeat (when its welcome names an interval). A tunnel that stays
+ * silent this many intervals is half-open (nobody at the other end, no FIN will come): the
+ * connector drops it and dials again instead of waiting for TCP to notice, which can take hours.
+ */
+const EDGE_SILENT_INTERVALS = 3;
 
 /**
  * The connector's side of the tunnel: dials the edge (outbound only), says hello, heartbeats,
@@ -53,12 +61,15 @@ export class EdgeClient {
   private heartbeat: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private welcomeTimer: NodeJS.Timeout | undefined;
+  private silenceWatch: NodeJS.Timeout | undefined;
+  /** When the edge last sent anything on the current socket. */
+  private lastFromEdge = 0;
   private attempt = 0;
   private stopped = false;
   private tenantConfig: unknown;
   listener: EdgeClientListener | undefined;
   readonly status: EdgeClientStatus = {
-    state: "closed", connectedSince: null, epoch: null, configVersion: 0, reconnects: 0, inFlight: 0, callsServed: 0, callsFailed: 0, callsRefused: 0, badFrames: 0,
+    state: "closed", connectedSince: null, epoch: null, configVersion: 0, reconnects: 0, inFlight: 0, callsServed: 0, callsFailed: 0, callsRefused: 0, badFrames: 0, silentDrops: 0,
   };
 
   constructor(
@@ -132,6 +143,7 @@ export class EdgeClient {
   }
 
   private onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): void {
+    if (ws === this.socket) this.lastFromEdge = Date.now();
     let frame: Frame;
     try {
       if (!isBinary) throw new Error("text message on a binary protocol");
@@ -162,6 +174,7 @@ export class EdgeClient {
         const every = body.value.heartbeatIntervalMs > 0 ? Math.min(body.value.heartbeatIntervalMs, this.config.heartbeatMs) : this.config.heartbeatMs;
         clearInterval(this.heartbeat);
         this.heartbeat = setInterval(() => this.sendHeartbeat(ws), every);
+        if (body.value.heartbeatIntervalMs > 0) this.watchSilence(ws, every);
         this.log("info", "connected to the edge", { epoch: this.status.epoch, configVersion: this.status.configVersion, heartbeatMs: every, desiredVersion: body.value.desiredConnectorVersion || undefined });
         this.listener?.welcomed(body.value.desiredConnectorVersion);
         return;
@@ -207,6 +220,20 @@ export class EdgeClient {
     }
     if (version !== this.status.configVersion) this.log("info", "applied tenant configuration", { configVersion: version });
     this.status.configVersion = version;
+  }
+
+  /** Drops a tunnel the edge has not answered on for EDGE_SILENT_INTERVALS heartbeats. */
+  private watchSilence(ws: WebSocket, every: number): void {
+    clearInterval(this.silenceWatch);
+    this.lastFromEdge = Date.now();
+    this.silenceWatch = setInterval(() => {
+      const silentMs = Date.now() - this.lastFromEdge;
+      if (ws !== this.socket || silentMs <= EDGE_SILENT_INTERVALS * every) return;
+      this.status.silentDrops++;
+      this.log("warn", "edge silent (half-open tunnel?); reconnecting", { silentMs, heartbeatMs: every });
+      clearInterval(this.silenceWatch);
+      ws.terminate();
+    }, every);
   }
 
   private sendHeartbeat(ws: WebSocket): void {
@@ -308,6 +335,7 @@ export class EdgeClient {
   private onClose(ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.socket) return;
     clearInterval(this.heartbeat);
+    clearInterval(this.silenceWatch);
     clearTimeout(this.welcomeTimer);
     const wasOpen = this.status.state === "open" || this.status.state === "draining";
     this.status.connectedSince = null;
@@ -350,6 +378,7 @@ export class EdgeClient {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.heartbeat);
+    clearInterval(this.silenceWatch);
     this.socket?.terminate();
   }
 
@@ -364,6 +393,7 @@ export class EdgeClient {
     const deadline = Date.now() + drainMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     clearInterval(this.heartbeat);
+    clearInterval(this.silenceWatch);
     const ws = this.socket;
     if (ws && (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)) {
       await new Promise<void>((resolve) => {

@@ -17,6 +17,10 @@ export class TestEdge {
   private epoch = 0n;
   private pending = new Map<bigint, { resolve: (f: Frame) => void; frames: Frame[]; onChunk?: (f: Frame) => void }>();
   private helloWaiters: (() => void)[] = [];
+  /** Named in the welcome; > 0 promises an answer to every heartbeat, as the real edge does. */
+  heartbeatIntervalMs = 0;
+  /** Whether heartbeats are answered (false with an interval set: a silent, half-open edge). */
+  answerHeartbeats = true;
 
   private constructor(private readonly wss: WebSocketServer, readonly url: string, public configVersion = 3) {}
 
@@ -42,11 +46,15 @@ export class TestEdge {
       if (body.case === "hello") {
         this.hellos.push(frame);
         this.epoch++;
-        ws.send(encodeFrame(0n, { case: "welcome", value: { tenantId: "acme", epoch: this.epoch, configVersion: this.configVersion, configJson: jsonBytes({ cache: { pricesTtlSeconds: 60 } }), heartbeatIntervalMs: 0 } }));
+        ws.send(encodeFrame(0n, { case: "welcome", value: { tenantId: "acme", epoch: this.epoch, configVersion: this.configVersion, configJson: jsonBytes({ cache: { pricesTtlSeconds: 60 } }), heartbeatIntervalMs: this.heartbeatIntervalMs } }));
         for (const w of this.helloWaiters.splice(0)) w();
         return;
       }
-      if (body.case === "heartbeat") return void this.heartbeats.push(frame);
+      if (body.case === "heartbeat") {
+        this.heartbeats.push(frame);
+        if (this.heartbeatIntervalMs > 0 && this.answerHeartbeats) ws.send(encodeFrame(0n, { case: "heartbeat", value: { sentAtMs: BigInt(Date.now()), metrics: {}, configVersion: this.configVersion } }));
+        return;
+      }
       const p = this.pending.get(frame.callId);
       if (!p) return void (body.case === "error" && this.errors.push(frame));
       p.frames.push(frame);

@@ -1,7 +1,13 @@
 import { inject } from "vitest";
 
+/** A test file that starts its own stack (e.g. with Postgres behind a fault proxy) points the client at it. */
+let own: { baseUrl: string; adminToken: string } | undefined;
+export function useStack(stack: { baseUrl: string; adminToken: string } | undefined): void {
+  own = stack;
+}
+
 /** Minimal HTTP client for the running local stack (wrangler dev on a free port). */
-export const baseUrl = () => inject("baseUrl");
+export const baseUrl = () => own?.baseUrl ?? inject("baseUrl");
 
 export async function http(path: string, init: RequestInit & { json?: unknown; token?: string } = {}): Promise<{ status: number; headers: Headers; body: any }> {
   const headers = new Headers(init.headers);
@@ -24,4 +30,4 @@ export async function http(path: string, init: RequestInit & { json?: unknown; t
 }
 
 export const adminHttp = (path: string, init: RequestInit & { json?: unknown } = {}) =>
-  http(`/v1/admin${path}`, { ...init, token: inject("adminToken") });
+  http(`/v1/admin${path}`, { ...init, token: own?.adminToken ?? inject("adminToken") });

@@ -3,6 +3,7 @@ import pg from "pg";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { OrderBook } from "../../connector-host/simulator/orders.ts";
 import { adminHttp, http } from "./client.ts";
+import { erpOrders, seedCatalog } from "./orders-fixture.ts";
 import { type LiveTenant, cleanupFixtures, liveTenant, waitUntil } from "./tenant-fixture.ts";
 
 afterEach(cleanupFixtures);
@@ -11,20 +12,6 @@ afterEach(cleanupFixtures);
 const article = (i: number) => String(1_000_000 + i);
 const address = { name: "Müller Haustechnik GmbH", street: "Industriestraße 12", postalCode: "70565", city: "Stuttgart", country: "DE" };
 const order = (lines: { articleId: string; quantity: number }[], extra: Record<string, unknown> = {}) => ({ lines, deliveryAddress: address, ...extra });
-
-/** The synced catalog the edge checks articles against (as a sync run would leave it). */
-async function seedCatalog(tenantId: string, ids: string[]): Promise<void> {
-  const db = new pg.Client({ connectionString: inject("stackDatabaseUrl") });
-  await db.connect();
-  try {
-    await db.query(
-      `INSERT INTO articles (tenant_id, article_id, rowversion, article_number, name) SELECT $1, id, 1, 'SW-' || id, 'Artikel ' || id FROM unnest($2::text[]) AS id ON CONFLICT DO NOTHING`,
-      [tenantId, ids],
-    );
-  } finally {
-    await db.end();
-  }
-}
 
 async function auditActions(tenantId: string, orderId: string): Promise<{ action: string; request_id: string; details: Record<string, unknown> }[]> {
   const db = new pg.Client({ connectionString: inject("stackDatabaseUrl") });
@@ -35,16 +22,6 @@ async function auditActions(tenantId: string, orderId: string): Promise<{ action
     await db.end();
   }
 }
-
-interface ErpOrderRow {
-  order_no: string | null;
-  external_ref: string;
-  customer_id: string;
-  status: string;
-  reject_reason: string | null;
-}
-/** Every order in the tenant's ERP, read from the simulator's own database. */
-const erpOrders = (t: LiveTenant): ErpOrderRow[] => t.erp.sql.prepare("SELECT order_no, external_ref, customer_id, status, reject_reason FROM orders ORDER BY id").all() as unknown as ErpOrderRow[];
 
 /** POST /v1/orders with a fresh key, the given one, or (null) none. */
 function place(t: LiveTenant, customerToken: string, body: unknown, key: string | null = randomUUID()) {

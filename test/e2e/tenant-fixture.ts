@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { JWK } from "jose";
-import { inject } from "vitest";
 import { parseConnectorConfig } from "../../connector-host/runtime/config.ts";
 import { type RunningConnector, startConnector } from "../../connector-host/runtime/connector.ts";
 import { type Logger, silentLogger } from "../../connector-host/runtime/log.ts";
@@ -10,7 +9,7 @@ import type { SimConfig } from "../../connector-host/simulator/config.ts";
 import { ErpDatabase } from "../../connector-host/simulator/store.ts";
 import type { TenantConfigInput } from "../../schema/tenant-config.ts";
 import { newCustomerSigningKey, signCustomerToken } from "../../scripts/local/customer-keys.ts";
-import { adminHttp, http } from "./client.ts";
+import { adminHttp, baseUrl, http } from "./client.ts";
 
 let seq = 0;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -64,7 +63,7 @@ export async function liveTenant(config: TenantConfigInput = {}, sim: Partial<Si
     async startConnector(connectorId = "werk-1", overrides = {}, log = silentLogger) {
       const token = await t.connectorToken(connectorId);
       const cfg = parseConnectorConfig({
-        tenantId, connectorId, edgeUrl: inject("baseUrl"), businessUnits: ["default"], allowedOperations: ["erp.*", "pim.*", "crm.*", "sys.*"],
+        tenantId, connectorId, edgeUrl: baseUrl(), businessUnits: ["default"], allowedOperations: ["erp.*", "pim.*", "crm.*", "sys.*"],
         erp: { database: erpPath, keepAliveMs: 60_000, warmUp: true }, heartbeatMs: 1_000, reconnect: { minDelayMs: 50, maxDelayMs: 500 },
         healthPort: 0, drainTimeoutMs: 2_000, eventPollMs: 50, ...overrides,
       });

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { AppError } from "../errors.ts";
+import { CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS } from "../lib/customer-token-policy.ts";
 import type { AppEnv } from "../types.ts";
 
 const ALGORITHMS = ["ES256", "ES384", "RS256", "PS256", "EdDSA"];
@@ -44,12 +45,14 @@ export async function verifyCustomer(c: Context<AppEnv>): Promise<string> {
   try {
     const { payload } = await jwtVerify(token, set.jwks, {
       algorithms: ALGORITHMS,
-      clockTolerance: 30,
+      clockTolerance: CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS,
       ...(settings.issuer && { issuer: settings.issuer }),
       ...(settings.audience && { audience: settings.audience }),
       requiredClaims: ["sub", "exp"],
     });
     if (!payload.sub || !CUSTOMER_ID.test(payload.sub)) throw invalid("customer token has no valid sub");
+    // jose checks iat only with maxTokenAge; a token issued in the future is a wrong clock or a forgery.
+    if (payload.iat !== undefined && payload.iat > now / 1000 + CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS) throw invalid("customer token rejected (iat is in the future)");
     if (verified.size >= 50_000) verified.clear();
     verified.set(token, { tenantId, configVersion, sub: payload.sub, until: Math.min(now + VERIFIED_TTL_MS, (payload.exp ?? 0) * 1000) });
     return payload.sub;

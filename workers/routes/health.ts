@@ -18,6 +18,6 @@ export const healthRoutes = new Hono<AppEnv>()
       return c.json({ status: "ready", database: { ok: true, latencyMs: Date.now() - started, serverTime } });
     } catch (err) {
       c.var.log("warn", "readiness check failed", { error: String(err) });
-      throw new AppError(503, "not_ready", "Database is not reachable");
+      throw new AppError(503, "not_ready", "Database is not reachable", undefined, { "retry-after": "1" });
     }
   });

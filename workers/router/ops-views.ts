@@ -26,10 +26,13 @@ export function opsView(request: Request): ((answers: RingAnswer[]) => Promise<R
 export async function serveOpsView(request: Request, env: RouterEnv, merge: (answers: RingAnswer[]) => Promise<Response>): Promise<Response> {
   const requestId = request.headers.get("x-request-id") ?? crypto.randomUUID();
   const answers = await fanOut(request, env, requestId);
-  for (const a of answers) {
-    if (!a.ok) console.error(JSON.stringify({ level: "error", msg: "ring left out of a merged ops view", ring: a.ring, path: new URL(request.url).pathname, requestId, error: a.error }));
+  const refused = refusal(answers);
+  if (!refused) {
+    for (const a of answers) {
+      if (!a.ok) console.error(JSON.stringify({ level: "error", msg: "ring left out of a merged ops view", ring: a.ring, path: new URL(request.url).pathname, requestId, error: a.error }));
+    }
   }
-  const response = refusal(answers) ?? (await merge(answers));
+  const response = refused ?? (await merge(answers));
   const headers = new Headers(response.headers);
   headers.set("x-request-id", requestId);
   headers.set("x-b2x-ring", RINGS.join(","));

@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Overview, overviewSchema } from "../../workers/ops/overview-schema.ts";
@@ -20,6 +21,7 @@ describe.skipIf(!hasChromium)("ops page with the router's merged overview", () =
   beforeAll(async () => {
     browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
     page = await browser.newPage();
+    await page.setViewport({ width: 1400, height: 700 });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -28,6 +30,8 @@ describe.skipIf(!hasChromium)("ops page with the router's merged overview", () =
   const text = (selector: string) => page.$eval(selector, (e) => (e as unknown as { innerText: string }).innerText.trim());
 
   it("shows each ring's Worker version and warns which ring's tenants are missing", async () => {
+    const tenantId = `ops-rings-${Date.now().toString(36)}`;
+    expect((await adminHttp("/tenants", { method: "POST", json: { tenantId, name: tenantId, rolloutRing: "canary" } })).status).toBe(201);
     const real = overviewSchema.parse((await adminHttp("/overview")).body);
     expect(real.rings.map((r) => r.ring)).toEqual(["dev"]);
     const merged: Overview = {
@@ -54,7 +58,8 @@ describe.skipIf(!hasChromium)("ops page with the router's merged overview", () =
     expect(await text('#rings [data-ring="early"]')).toBe("early no answer");
     expect(await text("#partial")).toBe("Partial view: no answer from early (HTTP 503 database_unavailable); its tenants are missing.");
     // The tenants the merge carries are shown with their ring.
-    const first = real.tenants[0];
-    if (first) expect(await text(`#tenants tr[data-tenant="${first.tenantId}"] [data-field=ring]`)).toBe(first.ring);
+    expect(await text(`#tenants tr[data-tenant="${tenantId}"] [data-field=ring]`)).toBe("canary");
+    mkdirSync(join(process.cwd(), ".data", "artifacts"), { recursive: true });
+    await page.screenshot({ path: join(process.cwd(), ".data", "artifacts", "ops-rings.png") });
   });
 });

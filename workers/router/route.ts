@@ -1,3 +1,4 @@
+import { opsView, serveOpsView } from "./ops-views.ts";
 import { ringOf } from "./ring-lookup.ts";
 import { DEFAULT_RING, type Ring, isRing, ringService } from "./rings.ts";
 import { tenantOf } from "./tenant-of.ts";
@@ -10,9 +11,13 @@ export const RING_HEADER = "x-b2x-ring";
 /**
  * Forwards the request unchanged (method, headers, body, WebSocket upgrade) to the ring of its
  * tenant over a service binding. The ring Worker does all authentication; the override header
- * is honoured only on admin paths, whose ring Worker requires the admin token anyway.
+ * is honoured only on admin paths, whose ring Worker requires the admin token anyway. The ops
+ * views covering every tenant (/metrics, the ops overview) go to all rings and are merged,
+ * unless the override names one ring.
  */
 export async function routeToRing(request: Request, env: RouterEnv): Promise<Response> {
+  const view = opsView(request);
+  if (view && !isRing(request.headers.get(RING_OVERRIDE_HEADER))) return serveOpsView(request, env, view);
   let ring: Ring;
   try {
     ring = await pickRing(request, env);
@@ -32,7 +37,8 @@ export async function routeToRing(request: Request, env: RouterEnv): Promise<Res
 
 async function pickRing(request: Request, env: RouterEnv): Promise<Ring> {
   const override = request.headers.get(RING_OVERRIDE_HEADER);
-  if (override !== null && new URL(request.url).pathname.startsWith("/v1/admin/")) {
+  const path = new URL(request.url).pathname;
+  if (override !== null && (path.startsWith("/v1/admin/") || opsView(request))) {
     if (isRing(override)) return override;
   }
   const tenantId = tenantOf(request);

@@ -2,10 +2,7 @@ import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import type { TestProject } from "vitest/node";
-import { startEmbeddedPostgres } from "../../scripts/local/embedded-postgres.ts";
-import { freePort } from "../../scripts/local/ports.ts";
-import { startWsProxy } from "../../scripts/local/ws-proxy.ts";
-import { migrateDatabase } from "../../scripts/migrate-db.ts";
+import { provideTestDatabase } from "../workers/global-setup.ts";
 import { RING_BUNDLE_DIR, RINGS } from "./constants.ts";
 
 const run = promisify(execFile);
@@ -27,13 +24,5 @@ export default async function setup(project: TestProject) {
       }),
     ),
   );
-  const pg = await startEmbeddedPostgres({ dataDir: "memory://", port: await freePort() });
-  await migrateDatabase(pg.url);
-  const proxy = await startWsProxy({ port: await freePort(), target: { host: pg.host, port: pg.port } });
-  project.provide("databaseUrl", pg.url);
-  project.provide("wsProxy", proxy.address);
-  return async () => {
-    await proxy.stop();
-    await pg.stop();
-  };
+  return provideTestDatabase(project);
 }

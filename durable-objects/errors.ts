@@ -14,7 +14,11 @@ export type LiveErrorCode =
   /** The Idempotency-Key's first request is still running. */
   | "idempotency_conflict"
   /** The Idempotency-Key was used before with a different request. */
-  | "idempotency_key_reused";
+  | "idempotency_key_reused"
+  /** The tenant is moving to another rollout ring (or has moved): retry, the router will follow. */
+  | "tenant_moving"
+  /** A move step asked in the wrong phase (export before drain, import into a draining object). */
+  | "move_conflict";
 
 export interface LiveError {
   code: LiveErrorCode;

@@ -10,6 +10,9 @@ import { type LiveResult, toLiveError } from "./errors.ts";
 import { LiveCache } from "./live/cache.ts";
 import { type ItemAnswer, LiveServices, type PriceItem } from "./live/services.ts";
 import { CallMetrics } from "./metrics.ts";
+import type { MoveState } from "./move/gate.ts";
+import { type DrainReport, MoveError, TenantMover } from "./move/mover.ts";
+import type { SnapshotPart } from "./move/snapshot-schema.ts";
 import { ReleaseMetrics } from "./release-metrics.ts";
 import { type PlaceOrder, type Placed, OrderService } from "./orders/service.ts";
 import type { OrderView } from "./orders/types.ts";
@@ -51,6 +54,7 @@ export class TenantSession extends DurableObject<Env> {
   private readonly sync: SyncRunner;
   private readonly alarms: AlarmSchedule;
   private readonly orders: OrderService;
+  private readonly mover: TenantMover;
   private tenant: TenantRef | undefined;
   private log: Logger;
   private lastMirror = new Map<string, number>();
@@ -84,6 +88,9 @@ export class TenantSession extends DurableObject<Env> {
       storage: ctx.storage, env, dispatcher: this.dispatcher, live: this.live, alarms: this.alarms,
       config: () => this.config(), tenantId: () => this.tenant?.tenantId, log: () => this.log,
     });
+    this.mover = new TenantMover({
+      storage: ctx.storage, alarms: this.alarms, deliverPending: () => this.orders.deliverPending(), sockets: () => this.ctx.getWebSockets(), log: () => this.log,
+    });
   }
 
   /**
@@ -107,6 +114,7 @@ export class TenantSession extends DurableObject<Env> {
   /** Starts a master-data sync run now, or joins the running one. */
   async startSync(ref: TenantRef, mode: SyncMode, trigger: "cron" | "admin"): Promise<StartResult> {
     this.adopt(ref);
+    this.mover.gate.assertAccepts("write");
     return this.sync.start(mode, trigger);
   }
 
@@ -170,6 +178,12 @@ export class TenantSession extends DurableObject<Env> {
     const tenantId = request.headers.get("x-b2x-tenant");
     const connectorId = request.headers.get("x-b2x-connector-id");
     if (request.headers.get("upgrade") !== "websocket" || !tenantId || !connectorId) return new Response("expected an authenticated connector upgrade", { status: 400 });
+    const move = this.mover.gate.state();
+    if (move.phase !== "open") {
+      // A connector that reaches the old ring during a move waits and retries; the router then sends it to the new one.
+      const body = { error: { code: "tenant_moving", message: `this tenant is moving to the '${move.to}' ring; reconnect shortly`, requestId: request.headers.get("x-request-id") ?? "" } };
+      return Response.json(body, { status: 503, headers: { "retry-after": "5" } });
+    }
     const config = tenantConfigSchema.parse(JSON.parse(request.headers.get("x-b2x-tenant-config") ?? "{}"));
     this.adopt({ tenantId, config, configVersion: Number(request.headers.get("x-b2x-config-version") ?? "1") });
     const ringVersion = request.headers.get("x-b2x-ring-connector-version");
@@ -381,9 +395,10 @@ export class TenantSession extends DurableObject<Env> {
 
   // ---- RPC for the Worker ------------------------------------------------------------------
 
-  private async run<T>(ref: TenantRef, fn: () => Promise<T>): Promise<LiveResult<T>> {
+  private async run<T>(ref: TenantRef, fn: () => Promise<T>, kind: "read" | "write" = "read"): Promise<LiveResult<T>> {
     this.adopt(ref);
     try {
+      this.mover.gate.assertAccepts(kind);
       return { ok: true, value: await fn() };
     } catch (err) {
       return { ok: false, error: toLiveError(err) };
@@ -404,7 +419,7 @@ export class TenantSession extends DurableObject<Env> {
 
   /** Places an order once per idempotency key (see OrderService.create). */
   createOrder(ref: TenantRef, order: PlaceOrder): Promise<LiveResult<Placed>> {
-    return this.run(ref, () => this.orders.create(order));
+    return this.run(ref, () => this.orders.create(order), "write");
   }
 
   /** The stored answer of an idempotency key, if it has one. */
@@ -436,6 +451,48 @@ export class TenantSession extends DurableObject<Env> {
     }
     if (closed > 0) this.log("warn", "closed tunnels of a revoked connector token", { tokenId, closed });
     return closed;
+  }
+
+  // ---- moving the tenant to another rollout ring (see move/mover.ts) -------------------------
+
+  private async moveStep<T>(fn: () => T | Promise<T>): Promise<LiveResult<T>> {
+    try {
+      return { ok: true, value: await fn() };
+    } catch (err) {
+      if (err instanceof MoveError) return { ok: false, error: { code: "move_conflict", message: err.message } };
+      throw err;
+    }
+  }
+
+  async moveStatus(): Promise<MoveState & { holdsState: boolean }> {
+    return { ...this.mover.gate.state(), holdsState: this.mover.holdsState() };
+  }
+
+  moveDrain(ref: TenantRef, to: string): Promise<LiveResult<DrainReport>> {
+    this.adopt(ref);
+    return this.moveStep(() => this.mover.drain(to));
+  }
+
+  moveExport(): Promise<LiveResult<ReturnType<TenantMover["exportState"]>>> {
+    return this.moveStep(() => this.mover.exportState());
+  }
+
+  moveImport(ref: TenantRef, part: SnapshotPart, reset: boolean): Promise<LiveResult<ReturnType<TenantMover["importState"]>>> {
+    this.adopt(ref);
+    return this.moveStep(() => this.mover.importState(part, reset));
+  }
+
+  moveFinishImport(ref: TenantRef): Promise<LiveResult<MoveState>> {
+    this.adopt(ref);
+    return this.moveStep(() => this.mover.finishImport());
+  }
+
+  moveComplete(): Promise<LiveResult<MoveState & { socketsClosed: number }>> {
+    return this.moveStep(() => this.mover.complete());
+  }
+
+  moveCancel(): Promise<LiveResult<MoveState>> {
+    return this.moveStep(() => this.mover.cancel());
   }
 
   /** Connector presence (each replica), as the DO knows it. */

@@ -55,10 +55,13 @@ app.onError((err, c) => {
   const id = c.get("requestId") ?? crypto.randomUUID();
   const { status, body, headers } = toErrorResponse(err, id);
   if (status >= 500) {
+    // Typed 5xx (busy, connector offline, tenant moving, database unavailable) are answers the
+    // contract describes: a warning without a stack. Only the unexpected is an error.
+    const expected = body.error.code !== "internal";
     const log = c.get("log");
-    const detail = { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), stack: err instanceof Error ? err.stack : undefined };
-    if (log) log("error", "request failed", detail);
-    else console.error(JSON.stringify({ level: "error", msg: "request failed", requestId: id, ...detail }));
+    const detail = { code: body.error.code, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), ...(!expected && { stack: err instanceof Error ? err.stack : undefined }) };
+    if (log) log(expected ? "warn" : "error", "request failed", detail);
+    else console.error(JSON.stringify({ level: expected ? "warn" : "error", msg: "request failed", requestId: id, ...detail }));
   }
   return c.json(body, status, { ...headers, "x-request-id": id });
 });

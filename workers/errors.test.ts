@@ -20,7 +20,9 @@ describe("toErrorResponse", () => {
   it("turns a lost or restarting database (also wrapped as a cause) into 503 database_unavailable with Retry-After", () => {
     const lost = new Error("Failed query: select 1", { cause: new Error("Connection terminated unexpectedly") });
     const shutdown = Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" });
-    for (const err of [lost, shutdown]) {
+    // In workerd the driver's WebSocket fails with an ErrorEvent, not an Error, as the cause.
+    const dropped = new Error("Failed query: select 1", { cause: { type: "error", message: "Uncaught Error: Network connection lost." } });
+    for (const err of [lost, shutdown, dropped]) {
       const { status, body, headers } = toErrorResponse(err, "req-3");
       expect(status).toBe(503);
       expect(body.error.code).toBe("database_unavailable");

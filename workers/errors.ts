@@ -29,6 +29,7 @@ export type ErrorCode =
   | "idempotency_key_reused"
   | "unknown_articles"
   | "order_rejected"
+  | "tenant_moving"
   | "release_rejected"
   | "ring_order_violation"
   | "internal";

@@ -23,7 +23,8 @@ export function dueMode(t: DueCheck, now: Date): SyncMode | null {
 }
 
 /**
- * Cron entry point: finds tenants whose incremental or nightly full sync is due and asks each
+ * Cron entry point (each rollout ring runs its own and serves only its tenants; the local "dev"
+ * script serves all): finds tenants whose incremental or nightly full sync is due and asks each
  * tenant's TenantSession to start it (a running run is joined, never doubled).
  */
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<{ started: string[]; joined: string[] }> {
@@ -36,7 +37,7 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
       SELECT t.tenant_id, t.config, t.config_version,
         (SELECT max(r.started_at) FROM sync_runs r WHERE r.tenant_id = t.tenant_id) AS last_run,
         (SELECT max(r.started_at) FROM sync_runs r WHERE r.tenant_id = t.tenant_id AND r.mode = 'full') AS last_full
-      FROM tenants t WHERE t.disabled_at IS NULL ORDER BY t.tenant_id`);
+      FROM tenants t WHERE t.disabled_at IS NULL AND (${env.ROLLOUT_RING} = 'dev' OR t.rollout_ring = ${env.ROLLOUT_RING}) ORDER BY t.tenant_id`);
     for (const r of rows.rows) {
       const config = tenantConfig(r.tenant_id, Number(r.config_version), r.config);
       const mode = dueMode({ config, lastRunAt: r.last_run ? new Date(r.last_run) : null, lastFullAt: r.last_full ? new Date(r.last_full) : null }, now);

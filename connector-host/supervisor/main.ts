@@ -3,45 +3,15 @@
 // process and moves it to the version the edge wants, with automatic rollback (ADR-034).
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { loadConnectorConfig } from "../runtime/config.ts";
+import { connectorCli } from "../runtime/cli.ts";
 import { CONNECTOR_VERSION } from "../runtime/connector.ts";
 import { jsonLogger } from "../runtime/log.ts";
 import { ReleaseStore } from "./release-store.ts";
 import { Supervisor } from "./supervisor.ts";
 
-const { values } = parseArgs({
-  options: {
-    config: { type: "string" },
-    edge: { type: "string" },
-    token: { type: "string" },
-    "connector-id": { type: "string" },
-    "health-port": { type: "string" },
-    database: { type: "string" },
-    "releases-dir": { type: "string" },
-  },
-  strict: true,
-});
-
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(2);
-}
-
-if (!values.config) fail("usage: npm run connector:supervised -- --config connector.json [--edge URL] [--token TOKEN] [--connector-id ID] [--health-port N] [--database erp.db] [--releases-dir DIR]");
-const configPath = resolve(values.config);
-const overrides: Record<string, unknown> = {};
-if (values.edge) overrides.edgeUrl = values.edge;
-if (values["connector-id"]) overrides.connectorId = values["connector-id"];
-if (values["health-port"]) overrides.healthPort = Number(values["health-port"]);
-let config;
-try {
-  config = loadConnectorConfig(configPath, overrides);
-} catch (err) {
-  fail((err as Error).message);
-}
-const token = values.token ?? process.env.B2X_CONNECTOR_TOKEN ?? config.token;
-if (!token) fail("no connector token: pass --token, set B2X_CONNECTOR_TOKEN, or put it in the config");
+const cli = connectorCli("usage: npm run connector:supervised -- --config connector.json [--edge URL] [--token TOKEN] [--connector-id ID] [--health-port N] [--database erp.db] [--releases-dir DIR]", true);
+const { values, config, token } = cli;
+const configPath = resolve(cli.configPath);
 
 // The children get the same arguments minus the token, which travels in their environment.
 const childArgs = ["--config", configPath];

@@ -171,6 +171,12 @@ export class OrderService {
     void this.delivery.kick(false);
   }
 
+  /** Sends every queued order now (when a connector is online) and flushes audit events: a move's drain. */
+  async deliverPending(): Promise<void> {
+    if (this.outbox.nextAttemptAt() !== undefined) await this.delivery.kick(true);
+    await this.audit.flush();
+  }
+
   pendingCount(): number {
     return this.outbox.counts().pending;
   }

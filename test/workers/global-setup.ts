@@ -12,7 +12,7 @@ declare module "vitest" {
 }
 
 /** A throwaway Postgres (in-memory PGlite) and the ws proxy the Neon driver in workerd dials. */
-export default async function setup(project: TestProject) {
+export async function provideTestDatabase(project: TestProject): Promise<() => Promise<void>> {
   const pg = await startEmbeddedPostgres({ dataDir: "memory://", port: await freePort() });
   await migrateDatabase(pg.url);
   const proxy = await startWsProxy({ port: await freePort(), target: { host: pg.host, port: pg.port } });
@@ -22,4 +22,8 @@ export default async function setup(project: TestProject) {
     await proxy.stop();
     await pg.stop();
   };
+}
+
+export default function setup(project: TestProject) {
+  return provideTestDatabase(project);
 }

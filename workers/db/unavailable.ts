@@ -5,7 +5,7 @@
  */
 const UNAVAILABLE_STATE = /^(08|57P0[1-3]$|53300$)/;
 /** What the Neon driver and the socket under it say when the connection is gone. */
-const UNAVAILABLE_MESSAGE = /connection terminated|terminating connection|connection (?:refused|reset|closed)|ECONNREFUSED|ECONNRESET|websocket|socket hang up|database system is (?:starting up|shutting down)/i;
+const UNAVAILABLE_MESSAGE = /connection terminated|terminating connection|connection (?:refused|reset|closed)|ECONNREFUSED|ECONNRESET|websocket|socket hang up|network connection lost|database system is (?:starting up|shutting down)/i;
 
 /**
  * Whether an error (or one of its causes: drizzle wraps the driver's error) says Postgres is
@@ -16,7 +16,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   for (let depth = 0; e && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && UNAVAILABLE_STATE.test(code)) return true;
-    if (e instanceof Error && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+    // The driver's WebSocket fails with an ErrorEvent (not an Error) carrying the message.
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === "string" && UNAVAILABLE_MESSAGE.test(message)) return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;

@@ -15,6 +15,8 @@ const STATUS: Record<LiveError["code"], { status: 400 | 403 | 404 | 409 | 422 | 
   bad_request: { status: 400, code: "bad_request" },
   idempotency_conflict: { status: 409, code: "idempotency_conflict" },
   idempotency_key_reused: { status: 422, code: "idempotency_key_reused" },
+  tenant_moving: { status: 503, code: "tenant_moving" },
+  move_conflict: { status: 409, code: "conflict" },
 };
 
 /** The tenant's TenantSession stub and the reference the DO needs on every call. */

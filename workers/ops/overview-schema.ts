@@ -50,9 +50,23 @@ export const recentErrorSchema = z.object({
   message: z.string(),
 });
 
+export const workerVersionSchema = z.object({ versionId: z.string(), versionTag: z.string(), versionTimestamp: z.string() });
+
+/** One rollout ring's part of the view: a ring Worker reports itself; the router lists every ring, answered or not. */
+export const ringStatusSchema = z.object({
+  /** canary, early, stable, or "dev" for the one local script. */
+  ring: z.string(),
+  ok: z.boolean(),
+  worker: workerVersionSchema.nullable(),
+  /** Why the ring's part is missing (ok false). */
+  error: z.string().nullable(),
+});
+
 export const overviewSchema = z.object({
   generatedAt: z.string(),
-  worker: z.object({ versionId: z.string(), versionTag: z.string(), versionTimestamp: z.string() }),
+  /** The Worker that answered (through the router: the default ring's, else the first that answered). */
+  worker: workerVersionSchema,
+  rings: z.array(ringStatusSchema),
   signedInAs: z.string(),
   tenants: z.array(tenantOverviewSchema),
   recentErrors: z.array(recentErrorSchema),
@@ -60,3 +74,4 @@ export const overviewSchema = z.object({
 
 export type Overview = z.infer<typeof overviewSchema>;
 export type TenantOverview = z.infer<typeof tenantOverviewSchema>;
+export type RingStatus = z.infer<typeof ringStatusSchema>;

@@ -4,6 +4,7 @@ import type { TenantSession } from "../../durable-objects/tenant-session.ts";
 import { auditLog, syncRuns, tenants } from "../../schema/index.ts";
 import { tenantConfigSchema } from "../../schema/tenant-config.ts";
 import type { Database } from "../db/client.ts";
+import { reportedAuditEntries, reportedTenants } from "../lib/ring-scope.ts";
 import { liveCallFigures } from "../metrics/latency.ts";
 import { presentRun } from "../routes/admin/sync.ts";
 import type { AppEnv } from "../types.ts";
@@ -18,18 +19,23 @@ const ERROR_WINDOW_MS = 24 * 3600 * 1000;
 type TenantRow = typeof tenants.$inferSelect;
 type SessionStub = DurableObjectStub<TenantSession>;
 
-/** Everything the ops page shows: tenants, their connectors and live figures, sync runs, errors. */
+/**
+ * Everything the ops page shows: tenants, their connectors and live figures, sync runs, errors.
+ * A ring Worker shows its own ring's tenants and errors (see lib/ring-scope.ts); the router merges.
+ */
 export async function buildOverview(c: Context<AppEnv>): Promise<Overview> {
   const db = c.var.db();
   const now = Date.now();
-  const rows = await db.select().from(tenants).orderBy(asc(tenants.tenantId)).limit(MAX_TENANTS);
-  const [runs, adminErrors] = await Promise.all([recentRuns(db, rows.map((r) => r.tenantId)), recentAdminErrors(db, now)]);
+  const rows = await db.select().from(tenants).where(reportedTenants(c.env)).orderBy(asc(tenants.tenantId)).limit(MAX_TENANTS);
+  const [runs, adminErrors] = await Promise.all([recentRuns(db, rows.map((r) => r.tenantId)), recentAdminErrors(db, now, c.env)]);
   const tenantsOut = await Promise.all(rows.map((t) => tenantOverview(c, t, runs.get(t.tenantId) ?? [], now)));
   const syncErrors = [...runs.values()].flat().flatMap((r) => r.errors.map((e) => ({ at: e.at, tenantId: r.tenantId, source: "sync" as const, message: `${r.mode} run ${r.runId}: ${e.message}` })));
   const version = c.env.CF_VERSION_METADATA;
+  const worker = { versionId: version?.id ?? "", versionTag: version?.tag ?? "", versionTimestamp: version?.timestamp ?? "" };
   return {
     generatedAt: new Date(now).toISOString(),
-    worker: { versionId: version?.id ?? "", versionTag: version?.tag ?? "", versionTimestamp: version?.timestamp ?? "" },
+    worker,
+    rings: [{ ring: c.env.ROLLOUT_RING, ok: true, worker, error: null }],
     signedInAs: c.var.admin?.actor ?? "",
     tenants: tenantsOut,
     recentErrors: [...syncErrors, ...adminErrors].sort((a, b) => b.at.localeCompare(a.at)).slice(0, RECENT_ERRORS),
@@ -89,11 +95,11 @@ async function recentRuns(db: Database, tenantIds: string[]): Promise<Map<string
 }
 
 /** Admin requests of the last day that were refused or failed (from the audit log). */
-async function recentAdminErrors(db: Database, now: number): Promise<Overview["recentErrors"]> {
+async function recentAdminErrors(db: Database, now: number, env: AppEnv["Bindings"]): Promise<Overview["recentErrors"]> {
   const rows = await db
     .select()
     .from(auditLog)
-    .where(and(gt(auditLog.at, new Date(now - ERROR_WINDOW_MS)), sql`${auditLog.details}->>'outcome' IS NOT NULL`, ne(sql`${auditLog.details}->>'outcome'`, "ok")))
+    .where(and(gt(auditLog.at, new Date(now - ERROR_WINDOW_MS)), sql`${auditLog.details}->>'outcome' IS NOT NULL`, ne(sql`${auditLog.details}->>'outcome'`, "ok"), reportedAuditEntries(env)))
     .orderBy(desc(auditLog.eventId))
     .limit(RECENT_ERRORS);
   return rows.map((r) => ({ at: r.at.toISOString(), tenantId: r.tenantId, source: "admin" as const, message: `${String(r.details.method)} ${String(r.details.path)} → ${String(r.details.status)} (${r.actor}${r.details.attemptedName ? `, as '${String(r.details.attemptedName)}'` : ""})` }));

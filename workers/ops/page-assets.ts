@@ -14,6 +14,7 @@ th { background: #eef2f6; font-weight: 600; }
 .muted { color: #67727e; }
 .error { color: #b3261e; }
 .badge { display: inline-block; padding: .05rem .45rem; border-radius: .6rem; font-size: .8rem; background: #e3e8ee; }
+header .badge { color: #1d2530; margin-right: .3rem; } .badge.error { background: #f8d7d4; color: #b3261e; }
 .ring-canary { background: #fde2b8; } .ring-early { background: #d7e8fd; } .ring-stable { background: #d5f0dc; }
 .online { color: #1b7f3b; font-weight: 600; } .offline { color: #b3261e; font-weight: 600; }
 .bar { width: 10rem; height: .7rem; background: #e3e8ee; border-radius: .35rem; overflow: hidden; display: inline-block; vertical-align: middle; }
@@ -79,8 +80,23 @@ function runRow(t, r) {
     el("td", { "data-field": "eta" }, eta(r.etaSeconds)));
 }
 
+const versionOf = (w) => (w && (w.versionTag || w.versionId)) || "unknown version";
+
+// Behind the router the overview merges the rollout rings: one badge per ring with its Worker
+// version, and a warning naming the rings whose tenants are missing because they did not answer.
+function renderRings(o) {
+  const rings = o.rings || [];
+  const merged = rings.length > 1;
+  $("#worker-version").textContent = merged ? "Worker versions per ring:" : "Worker " + versionOf(o.worker);
+  $("#rings").replaceChildren(...(merged ? rings.map((r) => el("span", { class: "badge ring-" + r.ring + (r.ok ? "" : " error"), "data-ring": r.ring, "data-ok": String(r.ok), title: r.error || "" },
+    r.ring + " " + (r.ok ? versionOf(r.worker) : "no answer"))) : []));
+  const down = rings.filter((r) => !r.ok);
+  $("#partial").hidden = down.length === 0;
+  $("#partial").textContent = down.length ? "Partial view: no answer from " + down.map((r) => r.ring + " (" + r.error + ")").join(", ") + "; its tenants are missing." : "";
+}
+
 function render(o) {
-  $("#worker-version").textContent = "Worker " + (o.worker.versionTag || o.worker.versionId || "unknown version");
+  renderRings(o);
   $("#signed-in").textContent = "signed in as " + o.signedInAs;
   $("#tenants tbody").replaceChildren(...o.tenants.flatMap(tenantRows));
   $("#sync-runs tbody").replaceChildren(...o.tenants.flatMap((t) => t.syncRuns.map((r) => runRow(t, r))));

@@ -40,11 +40,13 @@ export function dashboardPage(): string {
     `<header>
   <h1>B2X operations</h1>
   <span id="worker-version" class="muted"></span>
+  <span id="rings"></span>
   <span class="spacer"></span>
   <span id="signed-in" class="muted"></span>
   <form method="post" action="/ops/logout"><button type="submit" id="logout">Sign out</button></form>
 </header>
 <main>
+  <p id="partial" class="error" role="alert" hidden></p>
   <p class="muted">Refreshes every 5 s · last update <time id="updated">never</time> <span id="stale" class="error" hidden>(update failed)</span></p>
   <section>
     <h2>Tenants</h2>

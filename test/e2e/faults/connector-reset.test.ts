@@ -5,7 +5,7 @@ import { adminHttp } from "../client.ts";
 import { erpDigest, pgCounts, pgDigest } from "../ground-truth.ts";
 import { erpOrders, seedCatalog } from "../orders-fixture.ts";
 import { cleanupFixtures, liveTenant, waitUntil } from "../tenant-fixture.ts";
-import { edgeProxy, orderLedger, scaled, sleep, syncGaps } from "./harness.ts";
+import { edgeProxy, orderLedger, runSucceeded, scaled, sleep, syncGaps } from "./harness.ts";
 import { address, article, placeWithRetries } from "./order-client.ts";
 
 afterEach(cleanupFixtures);
@@ -38,11 +38,7 @@ describe("faults: the connector's connection reset through the fault proxy", () 
         proxy.resetAll();
       }
       t.erp.setFaults({ perCallMs: 0 });
-      await waitUntil(async () => {
-        const r = await run();
-        if (r?.status === "failed") throw new Error(`run failed: ${JSON.stringify(r.errors)}`);
-        return r?.status === "succeeded";
-      }, 240_000, "resumed run");
+      await runSucceeded(run);
       const url = inject("stackDatabaseUrl");
       const gaps = syncGaps(await pgDigest(url, t.tenantId), erpDigest(t.erp));
       const counts = await pgCounts(url, t.tenantId);

@@ -2,6 +2,7 @@ import { inject } from "vitest";
 import { FaultProxy } from "../../support/fault-proxy.ts";
 import { http } from "../client.ts";
 import type { Digest } from "../ground-truth.ts";
+import { waitUntil } from "../tenant-fixture.ts";
 
 /** `B2X_SOAK=1` runs every scenario longer (more rounds, more orders); CI stays bounded. */
 export const SOAK = process.env.B2X_SOAK === "1";
@@ -42,6 +43,15 @@ export async function bounded(path: string, init: Parameters<typeof http>[1], li
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until a sync run succeeds; a failed run ends the wait at once with its errors. */
+export async function runSucceeded(run: () => Promise<{ status?: string; errors?: unknown } | undefined>, timeoutMs = 240_000): Promise<void> {
+  await waitUntil(async () => {
+    const r = await run();
+    if (r?.status === "failed") throw new Error(`run failed: ${JSON.stringify(r.errors)}`);
+    return r?.status === "succeeded";
+  }, timeoutMs, "resumed run");
+}
 
 /**
  * Rows that differ between Postgres and the ERP, per table: 0 when every table's content hash

@@ -11,7 +11,7 @@ import { recordScenario } from "../../support/scenario-log.ts";
 import { adminHttp, useStack } from "../client.ts";
 import { erpDigest, pgCounts, pgDigest } from "../ground-truth.ts";
 import { cleanupFixtures, liveTenant, waitUntil } from "../tenant-fixture.ts";
-import { type Bounded, bounded, scaled, sleep, syncGaps } from "./harness.ts";
+import { type Bounded, bounded, runSucceeded, scaled, sleep, syncGaps } from "./harness.ts";
 
 /**
  * Its own stack: a system Postgres behind a fault proxy (the stack's database URL points at the
@@ -87,11 +87,7 @@ describe.skipIf(inject("postgresKind") !== "system")("faults: Postgres restarted
       done = (await run())?.rowsDone ?? done;
     }
     t.erp.setFaults({ perCallMs: 0 });
-    await waitUntil(async () => {
-      const r = await run();
-      if (r?.status === "failed") throw new Error(`run failed: ${JSON.stringify(r.errors)}`);
-      return r?.status === "succeeded";
-    }, 240_000, "resumed run");
+    await runSucceeded(run);
     const gaps = syncGaps(await pgDigest(pg.url, t.tenantId), erpDigest(t.erp));
     const counts = await pgCounts(pg.url, t.tenantId);
     const hung = during.filter((d) => d.hung).length;

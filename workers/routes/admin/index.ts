@@ -6,6 +6,7 @@ import { auditRoutes } from "./audit.ts";
 import { overviewRoutes } from "./overview.ts";
 import { releaseAdminRoutes } from "./releases.ts";
 import { apiKeyRoutes, connectorTokenRoutes } from "./credentials.ts";
+import { moveAdminRoutes } from "./move.ts";
 import { sessionAdminRoutes } from "./sessions.ts";
 import { syncAdminRoutes } from "./sync.ts";
 import { tenantRoutes } from "./tenants.ts";
@@ -20,5 +21,6 @@ export const adminRoutes = new Hono<AppEnv>()
   .route("/tenants/:tenantId/api-keys", apiKeyRoutes)
   .route("/tenants/:tenantId/connector-tokens", connectorTokenRoutes)
   .route("/tenants/:tenantId/sync", syncAdminRoutes)
+  .route("/tenants/:tenantId/move", moveAdminRoutes)
   .route("/tenants/:tenantId", sessionAdminRoutes)
   .route("/tenants", tenantRoutes);

@@ -2,7 +2,7 @@ import { and, desc, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { SYNC_MODES, syncCheckpoints, syncRuns, tenants } from "../../../schema/index.ts";
-import { notFound } from "../../errors.ts";
+import { AppError, notFound } from "../../errors.ts";
 import { auditEvent } from "../../middleware/admin-audit.ts";
 import { tenantConfig } from "../../lib/tenant-config-cache.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
@@ -32,6 +32,8 @@ export const syncAdminRoutes = new Hono<AppEnv>()
     const [t] = await c.var.db().select().from(tenants).where(eq(tenants.tenantId, tenantId));
     if (!t) throw notFound(`Tenant '${tenantId}' not found`);
     const stub = c.env.TENANT_SESSION.get(c.env.TENANT_SESSION.idFromName(tenantId));
+    const move = await stub.moveStatus();
+    if (move.phase !== "open") throw new AppError(503, "tenant_moving", `Tenant '${tenantId}' is moving to the '${move.to}' ring; start the sync there`, undefined, { "retry-after": "5" });
     const result = await stub.startSync({ tenantId, config: tenantConfig(tenantId, t.configVersion, t.config), configVersion: t.configVersion }, mode, "admin");
     auditEvent(c, { action: "sync.start", target: result.runId, details: { mode, started: result.started } });
     return c.json(result, result.started ? 202 : 409);

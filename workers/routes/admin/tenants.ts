@@ -1,12 +1,13 @@
 import { asc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { ROLLOUT_RINGS, tenants } from "../../../schema/index.ts";
+import { ROLLOUT_RINGS, type RolloutRing, tenants } from "../../../schema/index.ts";
 import { tenantConfigSchema, tenantIdSchema } from "../../../schema/tenant-config.ts";
 import { conflict, notFound } from "../../errors.ts";
 import { auditEvent } from "../../middleware/admin-audit.ts";
 import { forgetTenant } from "../../lib/key-cache.ts";
 import { assertKnownRelease, ringVersionOfTenant } from "../../lib/releases/rollout.ts";
+import { publishRing } from "../../lib/tenant-rings.ts";
 import { jsonBody, pathParams } from "../../lib/validate.ts";
 import type { AppEnv } from "../../types.ts";
 
@@ -43,6 +44,24 @@ const present = (t: TenantRow) => ({
   disabled: t.disabledAt !== null,
 });
 
+/**
+ * In a ring Worker, a ring switch strands whatever the tenant's TenantSession holds in this ring's
+ * namespace, so it is allowed only for a session with nothing in it, or as the switch step of a
+ * move whose drain named this ring (see routes/admin/move.ts and the rollout CLI's move-tenant).
+ */
+async function assertRingSwitchSafe(env: Env, tenantId: string, to: RolloutRing): Promise<void> {
+  // The local "dev" script serves every ring from one namespace: nothing can be stranded.
+  if (env.ROLLOUT_RING === "dev") return;
+  const move = await env.TENANT_SESSION.get(env.TENANT_SESSION.idFromName(tenantId)).moveStatus();
+  if (move.phase !== "open" && move.to === to) return;
+  if (move.phase === "open" && !move.holdsState) return;
+  throw conflict(
+    move.phase === "open"
+      ? `Tenant '${tenantId}' has live state (orders, keys, connectors or a sync run) in its current ring: move it with \`npm run rollout -- move-tenant ${tenantId} --to ${to}\``
+      : `Tenant '${tenantId}' is moving to the '${move.to}' ring, not '${to}'`,
+  );
+}
+
 export const tenantRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await jsonBody(c, createTenantBody);
@@ -52,6 +71,7 @@ export const tenantRoutes = new Hono<AppEnv>()
     if (pinned) await assertKnownRelease(db, pinned);
     const [created] = await db.insert(tenants).values(body).onConflictDoNothing().returning();
     if (!created) throw conflict(`Tenant '${body.tenantId}' already exists`);
+    await publishRing(c.env, created.tenantId, created.rolloutRing);
     return c.json(present(created), 201);
   })
   .get("/", async (c) => {
@@ -70,6 +90,12 @@ export const tenantRoutes = new Hono<AppEnv>()
     // A per-tenant connector version must be an uploaded release (unknown: 404, nothing changed).
     const pinned = body.config?.connectorRegistration.desiredConnectorVersion;
     if (pinned) await assertKnownRelease(c.var.db(), pinned);
+    if (body.rolloutRing !== undefined) {
+      const [current] = await c.var.db().select({ ring: tenants.rolloutRing }).from(tenants).where(eq(tenants.tenantId, tenantId));
+      if (!current) throw notFound(`Tenant '${tenantId}' not found`);
+      // The same ring again is no switch: it only publishes the ring to the router once more (a KV backfill).
+      if (current.ring !== body.rolloutRing) await assertRingSwitchSafe(c.env, tenantId, body.rolloutRing);
+    }
     const updated = await c.var.db().transaction(async (tx) => {
       const [row] = await tx
         .update(tenants)
@@ -89,6 +115,7 @@ export const tenantRoutes = new Hono<AppEnv>()
     });
     if (!updated) throw notFound(`Tenant '${tenantId}' not found`);
     forgetTenant(tenantId);
+    if (body.rolloutRing !== undefined) await publishRing(c.env, tenantId, updated.rolloutRing);
     if (body.config !== undefined || body.rolloutRing !== undefined) {
       // Another ring or override changes the connector version wanted: tell its connectors now.
       const ref = { tenantId, config: tenantConfigSchema.parse(updated.config), configVersion: updated.configVersion };

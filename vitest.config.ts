@@ -98,11 +98,11 @@ export default defineConfig({
         },
       },
       {
-        // The connector host and the enventa simulator, in Node, against real SQLite files.
+        // The connector host and the enventa simulator, in Node, against real SQLite files; bench helpers.
         test: {
           name: "connector",
           environment: "node",
-          include: ["connector-host/**/*.test.ts", "scripts/**/*.test.ts", "test/support/**/*.test.ts"],
+          include: ["connector-host/**/*.test.ts", "scripts/**/*.test.ts", "test/support/**/*.test.ts", "bench/**/*.test.ts"],
           testTimeout: 30_000,
         },
       },

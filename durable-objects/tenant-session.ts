@@ -191,7 +191,8 @@ export class TenantSession extends DurableObject<Env> {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, [connectorId]);
-    setAttachment(server, { connectorId, epoch: this.presence.nextEpoch(), connectedAt: Date.now() });
+    const tokenId = request.headers.get("x-b2x-token-id") ?? undefined;
+    setAttachment(server, { connectorId, epoch: this.presence.nextEpoch(), connectedAt: Date.now(), ...(tokenId && { tokenId }) });
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -429,6 +430,27 @@ export class TenantSession extends DurableObject<Env> {
   /** An order by the gateway's id or the ERP's number, for its own customer only. */
   order(ref: TenantRef, origin: CallOrigin, customerId: string, orderId: string): Promise<LiveResult<OrderView>> {
     return this.run(ref, () => this.orders.view(origin, customerId, orderId));
+  }
+
+  /**
+   * A connector token was revoked: its open tunnels close at once (4001), their pending calls
+   * fail over or fail like any dropped socket. Returns how many were closed.
+   */
+  async revokeConnectorToken(tokenId: string): Promise<number> {
+    let closed = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = attachmentOf(ws);
+      if (att?.tokenId !== tokenId) continue;
+      this.onSocketGone(ws, "connector token revoked");
+      try {
+        ws.close(4001, "connector token revoked");
+      } catch {
+        /* already closed */
+      }
+      closed++;
+    }
+    if (closed > 0) this.log("warn", "closed tunnels of a revoked connector token", { tokenId, closed });
+    return closed;
   }
 
   // ---- moving the tenant to another rollout ring (see move/mover.ts) -------------------------

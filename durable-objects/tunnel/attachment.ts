@@ -4,6 +4,8 @@ export interface SocketAttachment {
   /** Fencing epoch: a newer connection of the same connector gets a higher one. */
   epoch: number;
   connectedAt: number;
+  /** The connector token it authenticated with: revoking the token closes the socket. */
+  tokenId?: string;
   hello?: {
     version: string;
     capabilities: string[];

@@ -68,7 +68,7 @@ function catalogService(c: Context<AppEnv>): ServiceImpl<typeof CatalogService> 
       }),
     getArticle: (req) =>
       guard(async () => {
-        if (!req.articleId || req.articleId.length > 64) throw new AppError(400, "validation_failed", "article_id is required (at most 64 characters)");
+        if (!req.articleId || req.articleId.length > 64 || req.articleId.includes("\u0000")) throw new AppError(400, "validation_failed", "article_id is required (at most 64 characters, no NUL)");
         const a = await articleDetails(c.var.db(), c.var.tenant.tenantId, req.articleId);
         if (!a) throw notFound(`Article '${req.articleId}' not found`);
         return {

@@ -10,7 +10,24 @@ export function toIssues(error: z.ZodError): ErrorIssue[] {
   }));
 }
 
+/**
+ * Where a NUL character hides in a value (strings and object keys, any depth), or null. Postgres
+ * text cannot hold NUL: such input would fail deep in a query as a 500, so it is refused here.
+ */
+function nulPath(value: unknown, path: string[] = [], depth = 0): string[] | null {
+  if (typeof value === "string") return value.includes("\u0000") ? path : null;
+  if (value === null || typeof value !== "object" || depth > 64) return null;
+  for (const [k, v] of Object.entries(value)) {
+    if (k.includes("\u0000")) return [...path, "(key)"];
+    const found = nulPath(v, [...path, k], depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const nul = nulPath(value);
+  if (nul) throw badRequest(`Invalid ${what}`, [{ path: nul.join(".") || "(root)", message: "must not contain a NUL character" }]);
   const result = schema.safeParse(value);
   if (!result.success) throw badRequest(`Invalid ${what}`, toIssues(result.error));
   return result.data;

@@ -6,7 +6,7 @@ import { ringVersionOfTenant } from "../lib/releases/rollout.ts";
 import type { AppEnv } from "../types.ts";
 
 /** Headers the Worker sets for the DO; anything a client sent under these names is replaced. */
-export const CONNECTOR_HEADERS = { tenant: "x-b2x-tenant", connector: "x-b2x-connector-id", config: "x-b2x-tenant-config", configVersion: "x-b2x-config-version", ringConnectorVersion: "x-b2x-ring-connector-version", requestId: "x-request-id" } as const;
+export const CONNECTOR_HEADERS = { tenant: "x-b2x-tenant", connector: "x-b2x-connector-id", config: "x-b2x-tenant-config", configVersion: "x-b2x-config-version", ringConnectorVersion: "x-b2x-ring-connector-version", tokenId: "x-b2x-token-id", requestId: "x-request-id" } as const;
 
 /**
  * `GET /v1/connector/connect`: the connector's outbound WebSocket. The Worker authenticates the
@@ -29,6 +29,7 @@ export const connectorRoutes = new Hono<AppEnv>().get("/connect", async (c) => {
   headers.set(CONNECTOR_HEADERS.config, JSON.stringify(config));
   headers.set(CONNECTOR_HEADERS.configVersion, String(principal.configVersion));
   headers.set(CONNECTOR_HEADERS.ringConnectorVersion, await ringVersionOfTenant(c.var.db(), principal.tenantId));
+  headers.set(CONNECTOR_HEADERS.tokenId, principal.tokenId);
   headers.set(CONNECTOR_HEADERS.requestId, c.var.requestId);
   c.var.log("info", "connector connecting", { tenantId: principal.tenantId, connectorId: principal.connectorId });
   const stub = c.env.TENANT_SESSION.get(c.env.TENANT_SESSION.idFromName(principal.tenantId));

@@ -101,5 +101,11 @@ export const connectorTokenRoutes = new Hono<AppEnv>()
       return row;
     });
     if (!revoked) throw notFound(`No active connector token '${credentialId}' for tenant '${tenantId}'`);
-    return c.json({ tokenId: revoked.tokenId, revokedAt: iso(revoked.revokedAt) });
+    // A revoked token must not keep a tunnel it already opened: the tenant's DO closes it now.
+    const stub = c.env.TENANT_SESSION.get(c.env.TENANT_SESSION.idFromName(tenantId));
+    const closedTunnels = await stub.revokeConnectorToken(credentialId).catch((err: unknown) => {
+      c.var.log("warn", "could not close the revoked token's tunnels", { tenantId, error: String(err) });
+      return 0;
+    });
+    return c.json({ tokenId: revoked.tokenId, revokedAt: iso(revoked.revokedAt), closedTunnels });
   });

@@ -437,19 +437,28 @@ export class TenantSession extends DurableObject<Env> {
    * fail over or fail like any dropped socket. Returns how many were closed.
    */
   async revokeConnectorToken(tokenId: string): Promise<number> {
+    return this.closeTunnels("connector token revoked", (att) => att.tokenId === tokenId, { tokenId });
+  }
+
+  /** Closes every tunnel of a tenant that was just disabled (4001): its connectors serve nothing more. */
+  async closeAllTunnels(reason: string): Promise<number> {
+    return this.closeTunnels(reason, () => true, {});
+  }
+
+  private closeTunnels(reason: string, match: (att: SocketAttachment) => boolean, fields: Record<string, unknown>): number {
     let closed = 0;
     for (const ws of this.ctx.getWebSockets()) {
       const att = attachmentOf(ws);
-      if (att?.tokenId !== tokenId) continue;
-      this.onSocketGone(ws, "connector token revoked");
+      if (!att || !match(att)) continue;
+      this.onSocketGone(ws, reason);
       try {
-        ws.close(4001, "connector token revoked");
+        ws.close(4001, reason);
       } catch {
         /* already closed */
       }
       closed++;
     }
-    if (closed > 0) this.log("warn", "closed tunnels of a revoked connector token", { tokenId, closed });
+    if (closed > 0) this.log("warn", "closed tunnels", { reason, closed, ...fields });
     return closed;
   }
 

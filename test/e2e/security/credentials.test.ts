@@ -102,12 +102,16 @@ describe("security: connector tokens and revoked credentials", () => {
     recordScenario({ suite: "security", name: "revoking a connector token closes its live tunnel", passed: true, badInputs: 1 });
   });
 
-  it("refuses every credential of a disabled tenant", { timeout: soakTimeout(30_000) }, async () => {
+  it("refuses every credential of a disabled tenant and closes its open tunnels", { timeout: soakTimeout(30_000) }, async () => {
     const ct = await b.connectorToken("werk-5");
+    const open = await RawTunnel.open(await b.connectorToken("werk-6"));
+    open.hello("werk-6");
+    expect(await open.until((f) => f.body.case === "welcome")).toBeDefined();
     const disabled = await adminHttp(`/tenants/${b.tenantId}`, { method: "PATCH", json: { disabled: true } });
     expect(disabled.status).toBe(200);
     await waitUntil(async () => (await probe("/v1/session", { token: b.apiKey })).status === 401, KEY_CACHE_TTL_MS + 5_000, "disabled tenant's key refused");
     expect((await tryConnectorUpgrade(`Bearer ${ct}`)).status).toBe(401);
-    recordScenario({ suite: "security", name: "disabled tenant's key and connector token refused", passed: true, badInputs: 2 });
+    expect((await open.waitClosed(10_000))?.code).toBe(4001);
+    recordScenario({ suite: "security", name: "disabled tenant's key and connector token refused, open tunnel closed", passed: true, badInputs: 3 });
   });
 });

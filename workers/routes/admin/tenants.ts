@@ -116,6 +116,12 @@ export const tenantRoutes = new Hono<AppEnv>()
     if (!updated) throw notFound(`Tenant '${tenantId}' not found`);
     forgetTenant(tenantId);
     if (body.rolloutRing !== undefined) await publishRing(c.env, tenantId, updated.rolloutRing);
+    if (body.disabled === true) {
+      // A disabled tenant's connectors must not keep tunnels they opened before: closed now.
+      await c.env.TENANT_SESSION.get(c.env.TENANT_SESSION.idFromName(tenantId))
+        .closeAllTunnels("tenant disabled")
+        .catch((err: unknown) => c.var.log("warn", "could not close the disabled tenant's tunnels", { tenantId, error: String(err) }));
+    }
     if (body.config !== undefined || body.rolloutRing !== undefined) {
       // Another ring or override changes the connector version wanted: tell its connectors now.
       const ref = { tenantId, config: tenantConfigSchema.parse(updated.config), configVersion: updated.configVersion };

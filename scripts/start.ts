@@ -80,6 +80,7 @@ B2X edge gateway — local stack ready in ${((performance.now() - t0) / 1000).to
   Worker        ${stack.baseUrl}
   Postgres      ${stack.databaseUrl}   (Neon driver via ws proxy ${stack.wsProxy})
   Admin token   ${stack.adminToken}
+  Ops page      ${stack.baseUrl}/ops   (sign in with the admin token)   metrics: ${stack.baseUrl}/metrics
   Tenant        ${tenant.id}
   API key       ${tenant.apiKey}
   Customer      ${tenant.customerId}, x-customer-token: ${tenant.customerToken}

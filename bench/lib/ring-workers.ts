@@ -2,8 +2,8 @@ import { execFile } from "node:child_process";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 // Miniflare comes with wrangler (the same workerd the rollout test project runs); not a direct dependency.
-import { Miniflare, type WorkerOptions } from "miniflare";
-import { RINGS, type Ring } from "../../workers/router/rings.ts";
+import { Miniflare, type V4WorkerOptions, convertV4MiniflareOptions } from "miniflare";
+import { ROLLOUT_RINGS as RINGS, type RolloutRing as Ring } from "../../schema/tenants.ts";
 
 const run = promisify(execFile);
 
@@ -50,7 +50,7 @@ export async function buildBundles(root: string, bundleDir: string): Promise<voi
 
 const workerName = (ring: Ring) => `b2x-edge-${ring}`;
 
-function ringWorker(ring: Ring, o: RingWorkersOptions): WorkerOptions {
+function ringWorker(ring: Ring, o: RingWorkersOptions): V4WorkerOptions {
   return {
     name: workerName(ring),
     modules: true,
@@ -69,7 +69,7 @@ function ringWorker(ring: Ring, o: RingWorkersOptions): WorkerOptions {
   };
 }
 
-function routerWorker(name: string, o: RingWorkersOptions, ringCacheMs: string): WorkerOptions {
+function routerWorker(name: string, o: RingWorkersOptions, ringCacheMs: string): V4WorkerOptions {
   return {
     name,
     modules: true,
@@ -88,9 +88,12 @@ function routerWorker(name: string, o: RingWorkersOptions, ringCacheMs: string):
  * go to a ring directly or through the router over the same HTTP path.
  */
 export async function startRingWorkers(o: RingWorkersOptions): Promise<RingWorkers> {
-  const mf = new Miniflare({
-    workers: [routerWorker("b2x-edge-router", o, "10000"), routerWorker("b2x-edge-router-nocache", o, "0"), ...RINGS.map((ring) => ringWorker(ring, o))],
-  });
+  // Miniflare 5 takes a new options shape; the v4 shape (the rollout test project's) converts.
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      workers: [routerWorker("b2x-edge-router", o, "10000"), routerWorker("b2x-edge-router-nocache", o, "0"), ...RINGS.map((ring) => ringWorker(ring, o))],
+    }),
+  );
   await mf.ready;
   const url = async (name: string) => (await mf.unsafeGetDirectURL(name)).origin;
   const ringUrl = Object.fromEntries(await Promise.all(RINGS.map(async (ring) => [ring, await url(workerName(ring))] as const))) as Record<Ring, string>;

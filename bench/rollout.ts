@@ -104,11 +104,6 @@ try {
     await tenant(`bench-m-${String(i).padStart(3, "0")}`, ring);
     perRing[ring]! += 1;
   }
-  // A tenant (stable) whose connector downloads release 9.0.0 (its own override).
-  const releaseTenant = "bench-release";
-  await tenant(releaseTenant, "stable", { connectorRegistration: { desiredConnectorVersion: "9.0.0", downloadsPerMinute: 10_000 } });
-  const connectorToken = (await admin(`/tenants/${releaseTenant}/connector-tokens`, { connectorId: "bench-dl" })).token as string;
-  perRing.stable! += 1;
 
   // 1. Router overhead: each round sends the request to the ring and through the router.
   const get = (base: string, path: string, headers: Record<string, string> = {}) => async () => {
@@ -136,7 +131,7 @@ try {
   const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
   const tenantInfoLines = async (base: string) => (await (await expectOk(await fetch(`${base}/metrics`, { headers: adminHeaders }), "GET /metrics")).text()).split("\n").filter((l) => l.startsWith("b2x_tenant_info{")).length;
   const metricsSeen = { oneRing: await tenantInfoLines(direct), router: await tenantInfoLines(router) };
-  if (metricsSeen.router !== TENANTS + 2) throw new Error(`router /metrics shows ${metricsSeen.router} tenants, expected ${TENANTS + 2}`);
+  if (metricsSeen.router !== TENANTS + 1) throw new Error(`router /metrics shows ${metricsSeen.router} tenants, expected ${TENANTS + 1}`);
   const metrics = await measureInterleaved(METRICS_ITER, 5, {
     oneRing: get(direct, "/metrics", adminHeaders),
     threeRings: async () => void (await Promise.all(RINGS.map((ring) => get(workers.ringUrl[ring], "/metrics", adminHeaders)()))),
@@ -162,7 +157,10 @@ try {
     if (res.status !== 201) throw new Error(`upload: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
   };
   const uploads = await measureInterleaved(UPLOADS, 1, { direct: upload(workers.ringUrl.stable), router: upload(router) });
-  // Release 9.0.0 (the first uploaded) is the download tenant's override.
+  // A tenant (stable) whose connector downloads release 9.0.0 (the first uploaded), its own override.
+  const releaseTenant = "bench-release";
+  await tenant(releaseTenant, "stable", { connectorRegistration: { desiredConnectorVersion: "9.0.0", downloadsPerMinute: 10_000 } });
+  const connectorToken = (await admin(`/tenants/${releaseTenant}/connector-tokens`, { connectorId: "bench-dl" })).token as string;
   const keys = trustedKeysOf(key);
   const fetched = async (src: ReleaseSource) => {
     const m = await downloadManifest(src, "9.0.0");
@@ -208,7 +206,7 @@ try {
   const kvRead = summarize(pairedDifferences(session.router, session.routerKv));
   console.log(`  a KV read per request (RING_CACHE_MS=0) adds p50 ${kvRead.p50.toFixed(2)} ms over the cached ring (paired)`);
 
-  printTable(`rollout: GET /metrics, ${TENANTS + 2} tenants (${RINGS.map((r) => `${r} ${perRing[r]}`).join(", ")})`, [
+  printTable(`rollout: GET /metrics, ${TENANTS + 1} tenants (${RINGS.map((r) => `${r} ${perRing[r]}`).join(", ")})`, [
     { name: `one ring directly (${BENCH_RING}, ${metricsSeen.oneRing} tenants) (floor)`, s: M.oneRing },
     { name: "three rings directly, in parallel from the client", s: M.threeRings, floor: M.oneRing },
     { name: `through the router: fan-out + merge (${metricsSeen.router} tenants)`, s: M.router, floor: M.oneRing },
@@ -231,7 +229,7 @@ try {
   console.log(`\nbuilds: wrangler deploy --dry-run of router + 3 rings in parallel ${buildSeconds.toFixed(1)} s`);
   console.log(
     JSON.stringify({
-      bench: "rollout", tenants: TENANTS + 2, perRing, articles: ARTICLES, benchRing: BENCH_RING, buildSeconds,
+      bench: "rollout", tenants: TENANTS + 1, perRing, articles: ARTICLES, benchRing: BENCH_RING, buildSeconds,
       routerOverhead: { results: { health: H, session: S, search: Q, price: P }, added: overhead, kvReadPerRequestP50Ms: kvRead.p50 },
       metrics: { results: M, tenantsSeen: metricsSeen, ratioP50: M.router.p50 / M.oneRing.p50 },
       release: {

@@ -35,6 +35,8 @@ export async function startDirectWorker(opts: DirectWorkerOptions): Promise<Stac
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       log: new Log(LogLevel.WARN),
+      // Loopback only: no fetching of the `Request.cf` object from the internet.
+      cf: false,
       handleStructuredLogs: ({ message }) => opts.onLog?.(message),
       resourcePersistencePath: join(opts.dir, "state"),
       modules: true,

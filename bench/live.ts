@@ -169,7 +169,7 @@ try {
   for (const m of modes) {
     const o = overhead(results[m.key]!);
     const r = results[m.key]!;
-    console.log(`  ${m.label.padEnd(15)} p50 ${o.p50Ms.toFixed(2)} ms, p95 ${o.p95Ms.toFixed(2)} ms, p99 ${o.p99Ms.toFixed(2)} ms; HTTP floor p50 ${r.httpFloor.p50.toFixed(2)} ms; net of the floor p50 ${o.netOfHttpFloorP50Ms.toFixed(2)} ms, p99 ${o.netOfHttpFloorP99Ms.toFixed(2)} ms; bulk 100 p50 ${r.bulk100.p50.toFixed(1)} ms; Postgres sessions during ${ITER + 50} single-price calls: ${r.pgSessionsDuringEdge}`);
+    console.log(`  ${m.label.padEnd(15)} p50 ${o.p50Ms.toFixed(2)} ms, p95 ${o.p95Ms.toFixed(2)} ms, p99 ${o.p99Ms.toFixed(2)} ms; HTTP floor p50 ${r.httpFloor.p50.toFixed(2)} ms; net of the floor p50 ${o.netOfHttpFloorP50Ms.toFixed(2)} ms, p99 ${o.netOfHttpFloorP99Ms.toFixed(2)} ms; bulk 100 p50 ${r.bulk100.p50.toFixed(1)} ms; Postgres sessions ended during ${ITER + 50} single-price calls (background key checks included): ${r.pgSessionsDuringEdge}`);
   }
   console.log(`  wrangler dev's own proxy + Node hop (dev HTTP floor - direct HTTP floor): p50 ${(results.dev!.httpFloor.p50 - results.direct!.httpFloor.p50).toFixed(2)} ms`);
   if (!QUICK) {

@@ -1,8 +1,8 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseConnectorConfig } from "../../connector-host/runtime/config.ts";
 import { type RunningConnector, startConnector } from "../../connector-host/runtime/connector.ts";
-import { silentLogger } from "../../connector-host/runtime/log.ts";
+import { jsonLogger } from "../../connector-host/runtime/log.ts";
 import { ErpDatabase } from "../../connector-host/simulator/store.ts";
 import { newCustomerSigningKey, signCustomerToken } from "../../scripts/local/customer-keys.ts";
 import { freePort } from "../../scripts/local/ports.ts";
@@ -46,16 +46,25 @@ export async function benchAdmin(stack: Stack, path: string, body?: unknown): Pr
   return (await res.json()) as Record<string, unknown>;
 }
 
-/** Starts a connector of the tenant in this process (with a fresh connector token) and waits until its tunnel is open. */
+/**
+ * Starts a connector of the tenant in this process (with a fresh connector token) and waits until
+ * its tunnel is open. It logs as the real one does (a JSON line per call at info), into a file
+ * beside the ERP database, so its logging cost is part of what is measured.
+ */
 export async function startBenchConnector(stack: Stack, tenantId: string, erpPath: string): Promise<RunningConnector> {
   const token = (await benchAdmin(stack, `/tenants/${tenantId}/connector-tokens`, { connectorId: "bench-1" })).token as string;
   const connector = await startConnector(
     parseConnectorConfig({ tenantId, connectorId: "bench-1", edgeUrl: stack.baseUrl, businessUnits: ["default"], allowedOperations: ["erp.*", "pim.*", "crm.*", "sys.*"], erp: { database: erpPath }, healthPort: 0 }),
     token,
-    silentLogger,
+    connectorLog(erpPath, tenantId),
   );
   while (connector.client.status.state !== "open") await new Promise((r) => setTimeout(r, 20));
   return connector;
+}
+
+function connectorLog(erpPath: string, tenantId: string) {
+  const file = createWriteStream(erpPath.replace(/(-erp)?\.db$/, "-connector.log"), { flags: "a" });
+  return jsonLogger({ connectorId: "bench-1", tenantId }, "info", (line) => void file.write(`${line}\n`));
 }
 
 /** A tenant with keys, a customer-token key, its simulated ERP and a connector in this process. */

@@ -21,13 +21,18 @@ export const MOVE_RETRY_AFTER_S = 5;
 
 /** The move state in the object's SQLite (it must survive eviction: a drained tenant stays drained). */
 export class MoveGate {
+  /** Read once per object and kept in step by set(), the only writer: every call asks. */
+  private current: MoveState | undefined;
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS move_state (id INTEGER PRIMARY KEY CHECK (id = 1), phase TEXT NOT NULL, target TEXT, since INTEGER)`);
   }
 
   state(): MoveState {
+    if (this.current) return { ...this.current };
     const r = this.sql.exec<{ phase: string; target: string | null; since: number | null }>(`SELECT phase, target, since FROM move_state WHERE id = 1`).toArray()[0];
-    return r ? { phase: r.phase as MovePhase, to: r.target, since: r.since } : { phase: "open", to: null, since: null };
+    this.current = r ? { phase: r.phase as MovePhase, to: r.target, since: r.since } : { phase: "open", to: null, since: null };
+    return { ...this.current };
   }
 
   set(phase: MovePhase, to: string | null): MoveState {
@@ -35,6 +40,7 @@ export class MoveGate {
       `INSERT INTO move_state (id, phase, target, since) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, target = excluded.target, since = excluded.since`,
       phase, to, Date.now(),
     );
+    this.current = undefined;
     return this.state();
   }
 

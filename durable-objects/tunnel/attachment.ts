@@ -17,14 +17,27 @@ export interface SocketAttachment {
   queueDepth?: Record<string, number>;
 }
 
+/**
+ * The attachment as last set, per socket object: every live call reads the attachments of the
+ * open sockets several times (pick a connector, then its answer), and each deserialization is a
+ * structured clone. After hibernation the sockets are new objects, so they are read once again.
+ */
+const known = new WeakMap<WebSocket, SocketAttachment>();
+
 export function attachmentOf(ws: WebSocket): SocketAttachment | undefined {
+  const cached = known.get(ws);
+  if (cached) return cached;
   try {
-    return (ws.deserializeAttachment() as SocketAttachment | null) ?? undefined;
+    const a = (ws.deserializeAttachment() as SocketAttachment | null) ?? undefined;
+    if (a) known.set(ws, a);
+    return a;
   } catch {
     return undefined;
   }
 }
 
+/** Stores the attachment with the socket (it survives hibernation); change it only through here. */
 export function setAttachment(ws: WebSocket, a: SocketAttachment): void {
   ws.serializeAttachment(a);
+  known.set(ws, a);
 }

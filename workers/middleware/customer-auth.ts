@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { AppError } from "../errors.ts";
+import { sha256Hex } from "../lib/credentials.ts";
 import { CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS } from "../lib/customer-token-policy.ts";
 import type { AppEnv } from "../types.ts";
 
@@ -11,11 +12,12 @@ const keySets = new Map<string, { version: number; jwks: JWTVerifyGetKey }>();
 
 /**
  * Verified customer tokens per isolate: a shopper sends the same token with every request, and
- * an ES256 verification per request is the largest CPU cost on the live path. Entries live at
- * most 5 minutes and never past the token's own expiry; a config change (new keys) drops them.
+ * an ES256 verification per request is the largest CPU cost on the live path. Entries are keyed
+ * by the token's SHA-256 (a digest is a fraction of a token's size, so 50,000 shoppers cost a
+ * few MB, not tens), live for the token's remaining lifetime, and are dropped by a config
+ * change (new keys): a token is valid until its expiry unless the tenant's keys change.
  */
 const verified = new Map<string, { tenantId: string; configVersion: number; sub: string; until: number }>();
-const VERIFIED_TTL_MS = 5 * 60_000;
 
 const invalid = (message: string) => new AppError(401, "unauthorized", message, undefined, { "www-authenticate": 'Bearer realm="b2x-customer"' });
 
@@ -33,7 +35,8 @@ export async function verifyCustomer(c: Context<AppEnv>): Promise<string> {
   if (!token) throw invalid("x-customer-token is required");
   const { tenantId, config, configVersion } = c.var.tenant;
   const now = Date.now();
-  const known = verified.get(token);
+  const digest = await sha256Hex(token);
+  const known = verified.get(digest);
   if (known && known.tenantId === tenantId && known.configVersion === configVersion && known.until > now) return known.sub;
   const settings = config.customerTokens;
   if (settings.keys.length === 0) throw invalid("this tenant has no customer token keys configured");
@@ -54,7 +57,7 @@ export async function verifyCustomer(c: Context<AppEnv>): Promise<string> {
     // jose checks iat only with maxTokenAge; a token issued in the future is a wrong clock or a forgery.
     if (payload.iat !== undefined && payload.iat > now / 1000 + CUSTOMER_TOKEN_CLOCK_TOLERANCE_SECONDS) throw invalid("customer token rejected (iat is in the future)");
     if (verified.size >= 50_000) verified.clear();
-    verified.set(token, { tenantId, configVersion, sub: payload.sub, until: Math.min(now + VERIFIED_TTL_MS, (payload.exp ?? 0) * 1000) });
+    verified.set(digest, { tenantId, configVersion, sub: payload.sub, until: (payload.exp ?? 0) * 1000 });
     return payload.sub;
   } catch (err) {
     if (err instanceof AppError) throw err;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { seededRandom } from "../../connector-host/simulator/prng.ts";
 import { type Summary, summarize } from "./stats.ts";
 
 /** What a load run needs to know about the tenant it drives (all of it from provisioning). */
@@ -43,17 +44,6 @@ export interface StepResult {
   searchCacheHits: number;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so runs are repeatable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const address = { name: "Müller Haustechnik GmbH", street: "Industriestraße 12", postalCode: "70565", city: "Stuttgart", country: "DE" };
 
@@ -63,7 +53,7 @@ const address = { name: "Müller Haustechnik GmbH", street: "Industriestraße 12
  * deadlines) and returns. Loopback only: the target is the local stack.
  */
 export async function runStep(target: LoadTarget, concurrency: number, durationMs: number, seed = 1): Promise<StepResult> {
-  const random = rng(seed);
+  const random = seededRandom(seed); // repeatable runs
   const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
   const lat: number[] = [];
   const kinds: Record<RequestKind, number[]> = { search: [], details: [], order: [] };

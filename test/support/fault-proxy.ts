@@ -1,4 +1,5 @@
 import { type AddressInfo, type Server, type Socket, connect, createServer } from "node:net";
+import { seededRandom } from "../../connector-host/simulator/prng.ts";
 
 /**
  * A TCP proxy that misbehaves on purpose, for fault tests: put it between the connector and the
@@ -40,18 +41,6 @@ type Direction = "up" | "down";
 const SLICE_BYTES = 16 * 1024;
 /** A direction with this much queued stops reading its source (back-pressure, bounded memory). */
 const HIGH_WATER_BYTES = 1024 * 1024;
-
-/** mulberry32: small, fast, deterministic. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One direction of one connection: a queue of slices released at their due times. */
 class Pipe {

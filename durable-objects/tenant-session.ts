@@ -89,7 +89,8 @@ export class TenantSession extends DurableObject<Env> {
       config: () => this.config(), tenantId: () => this.tenant?.tenantId, log: () => this.log,
     });
     this.mover = new TenantMover({
-      storage: ctx.storage, alarms: this.alarms, deliverPending: () => this.orders.deliverPending(), sockets: () => this.ctx.getWebSockets(), log: () => this.log,
+      storage: ctx.storage, alarms: this.alarms, deliverPending: () => this.orders.deliverPending(), sockets: () => this.ctx.getWebSockets(),
+      closeSockets: (code, reason) => this.closeSockets(code, reason, () => true), log: () => this.log,
     });
   }
 
@@ -328,15 +329,8 @@ export class TenantSession extends DurableObject<Env> {
     }
     const now = Date.now();
     const verdict = judgeLiveness(open, this.heartbeatIntervalMs(), now);
-    for (const ws of verdict.dead) {
-      const att = attachmentOf(ws)!;
-      try {
-        ws.close(4008, "no heartbeat");
-      } catch {
-        /* already closing */
-      }
-      this.onSocketGone(ws, `silent for ${now - lastSign(att)} ms (no heartbeat)`);
-    }
+    const dead = new Set(verdict.dead);
+    this.closeSockets(4008, "no heartbeat", (_att, ws) => dead.has(ws), (att) => `silent for ${now - lastSign(att)} ms (no heartbeat)`);
     if (verdict.nextCheckAt !== undefined) await this.alarms.set("liveness", verdict.nextCheckAt);
   }
 
@@ -437,28 +431,32 @@ export class TenantSession extends DurableObject<Env> {
    * fail over or fail like any dropped socket. Returns how many were closed.
    */
   async revokeConnectorToken(tokenId: string): Promise<number> {
-    return this.closeTunnels("connector token revoked", (att) => att.tokenId === tokenId, { tokenId });
+    return this.closeSockets(4001, "connector token revoked", (att) => att.tokenId === tokenId);
   }
 
   /** Closes every tunnel of a tenant that was just disabled (4001): its connectors serve nothing more. */
   async closeAllTunnels(reason: string): Promise<number> {
-    return this.closeTunnels(reason, () => true, {});
+    return this.closeSockets(4001, reason, () => true);
   }
 
-  private closeTunnels(reason: string, match: (att: SocketAttachment) => boolean, fields: Record<string, unknown>): number {
+  /**
+   * Closes the connector sockets that match with a close code the connector understands, and
+   * fails over or fails their pending calls now (a close frame may never be answered).
+   */
+  private closeSockets(code: number, reason: string, match: (att: SocketAttachment, ws: WebSocket) => boolean, why: (att: SocketAttachment) => string = () => reason): number {
     let closed = 0;
     for (const ws of this.ctx.getWebSockets()) {
       const att = attachmentOf(ws);
-      if (!att || !match(att)) continue;
-      this.onSocketGone(ws, reason);
+      if (!att || !match(att, ws)) continue;
       try {
-        ws.close(4001, reason);
+        ws.close(code, reason);
       } catch {
-        /* already closed */
+        /* already closing */
       }
+      this.onSocketGone(ws, why(att));
       closed++;
     }
-    if (closed > 0) this.log("warn", "closed tunnels", { reason, closed, ...fields });
+    if (closed > 0) this.log("warn", "closed connector sockets", { code, reason, closed });
     return closed;
   }
 

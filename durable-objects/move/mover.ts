@@ -15,6 +15,8 @@ export interface MoverDeps {
   /** Sends queued orders now (if a connector is online) and flushes order audit events. */
   deliverPending: () => Promise<void>;
   sockets: () => WebSocket[];
+  /** Closes every connector socket with this code (their pending calls fail over or fail now). */
+  closeSockets: (code: number, reason: string) => number;
   log: () => Logger;
 }
 
@@ -89,15 +91,7 @@ export class TenantMover {
     this.sql.exec(`DELETE FROM sync_active`);
     await this.d.alarms.clear("orders");
     await this.d.alarms.clear("sync");
-    let socketsClosed = 0;
-    for (const ws of this.d.sockets()) {
-      try {
-        ws.close(MOVED_CLOSE_CODE, `tenant moved to the '${state.to}' ring; reconnect`);
-        socketsClosed++;
-      } catch {
-        /* already closed */
-      }
-    }
+    const socketsClosed = this.d.closeSockets(MOVED_CLOSE_CODE, `tenant moved to the '${state.to}' ring; reconnect`);
     this.d.log()("warn", "tenant moved away; connectors told to reconnect", { to: state.to, socketsClosed });
     return { ...state, socketsClosed };
   }

@@ -21,13 +21,14 @@ export const requestId = createMiddleware<AppEnv>(async (c, next) => {
   c.set("origin", { requestId: id, traceparent: childTraceparent(trace) });
   c.set("log", log);
   c.header("x-request-id", id);
-  c.header("traceparent", formatTraceparent(trace));
+  const traceparent = formatTraceparent(trace);
+  c.header("traceparent", traceparent);
   await next();
   // Error responses are built in onError; make sure they carry the ids too. A WebSocket
   // upgrade (101) comes back from the DO with immutable headers: leave it as it is.
   if (c.res.status !== 101) {
     c.res.headers.set("x-request-id", id);
-    c.res.headers.set("traceparent", formatTraceparent(trace));
+    c.res.headers.set("traceparent", traceparent);
   }
   // One access line per request: with the ids above it ties the storefront call to the ERP call.
   log(c.res.status >= 500 ? "warn" : "info", "request", { method: c.req.method, path: new URL(c.req.url).pathname, status: c.res.status, ms: Date.now() - started, ...(trace.parentId && { parentSpanId: trace.parentId }) });

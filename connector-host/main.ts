@@ -1,7 +1,7 @@
 // `npm run connector -- --config connector.json [--edge URL] [--token T]`: the on-prem connector.
 // It dials the edge (outbound only), serves the ERP through per-BusinessUnit actors, and drains
 // in-flight calls on SIGTERM/SIGINT.
-import { connectorCli } from "./runtime/cli.ts";
+import { connectorCli, stopOnSignals } from "./runtime/cli.ts";
 import { CONNECTOR_VERSION, startConnector } from "./runtime/connector.ts";
 import { jsonLogger } from "./runtime/log.ts";
 import { bridgeToSupervisor } from "./supervisor/child-bridge.ts";
@@ -17,21 +17,4 @@ log("info", "connector started", { version: CONNECTOR_VERSION, supervised: Boole
 // Run by the supervisor: when it goes away, stop too rather than linger beside its next child.
 process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
 
-let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    log("info", "draining", { signal });
-    connector.stop().then(
-      () => {
-        log("info", "stopped");
-        process.exit(0);
-      },
-      (err: unknown) => {
-        log("error", "stop failed", { error: String(err) });
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals(log, "connector", () => connector.stop());

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { type ConnectorConfig, loadConnectorConfig } from "./config.ts";
+import type { Logger } from "./log.ts";
 
 /** Options both entry points take (`npm run connector` and `npm run connector:supervised`). */
 const OPTIONS = {
@@ -41,4 +42,29 @@ export function connectorCli(usage: string, supervised = false): { values: CliVa
   const token = values.token ?? process.env.B2X_CONNECTOR_TOKEN ?? config.token;
   if (!token) failCli("no connector token: pass --token, set B2X_CONNECTOR_TOKEN, or put it in the config");
   return { values, configPath: values.config, config, token };
+}
+
+/**
+ * SIGTERM/SIGINT stop the process gracefully (drain, then exit 0; a failed stop exits 1); a
+ * second signal while stopping exits at once.
+ */
+export function stopOnSignals(log: Logger, what: string, stop: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      log("info", `${what} stopping`, { signal });
+      stop().then(
+        () => {
+          log("info", `${what} stopped`);
+          process.exit(0);
+        },
+        (err: unknown) => {
+          log("error", `${what} stop failed`, { error: String(err) });
+          process.exit(1);
+        },
+      );
+    });
+  }
 }

@@ -3,7 +3,7 @@
 // process and moves it to the version the edge wants, with automatic rollback (ADR-034).
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connectorCli } from "../runtime/cli.ts";
+import { connectorCli, stopOnSignals } from "../runtime/cli.ts";
 import { CONNECTOR_VERSION } from "../runtime/connector.ts";
 import { jsonLogger } from "../runtime/log.ts";
 import { ReleaseStore } from "./release-store.ts";
@@ -40,18 +40,4 @@ if (Object.keys(config.releases.publicKeys).length === 0) log("warn", "no truste
 await supervisor.start();
 log("info", "supervisor started", { shipped: CONNECTOR_VERSION, running: supervisor.running, releasesDir: store.dir });
 
-let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    log("info", "supervisor stopping", { signal });
-    supervisor.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log("error", "supervisor stop failed", { error: String(err) });
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals(log, "supervisor", () => supervisor.stop());

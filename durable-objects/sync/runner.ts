@@ -7,6 +7,7 @@ import type { Logger } from "../../workers/lib/log.ts";
 import type { AlarmSchedule } from "../alarms.ts";
 import type { CallDispatcher } from "../calls/dispatcher.ts";
 import { STAGES, type SyncEntity, validateChunk } from "./rows.ts";
+import { OrderedWrites } from "./ordered-writes.ts";
 import { SyncWriter } from "./writer.ts";
 
 export interface StartResult {
@@ -28,6 +29,11 @@ const STREAM_SILENCE_MS = 120_000;
 const MAX_ATTEMPTS = 20;
 /** How soon a run resumes after its object restarted mid-run. */
 const WATCHDOG_MS = 5_000;
+/**
+ * Chunk writes running at once: the database writes one chunk while the object validates the
+ * next (commits stay in order). More would only queue on the same tables' index locks.
+ */
+const WRITES_IN_FLIGHT = 2;
 /** Time a sync may spend after its commit rebuilding search summaries of hot queries. */
 const SEARCH_WARM_BUDGET_MS = 60_000;
 
@@ -179,7 +185,8 @@ export class SyncRunner {
     cursor.stage = entity;
     const started = Date.now();
     let rows = 0;
-    await this.dispatcher.stream(
+    const writes = new OrderedWrites(WRITES_IN_FLIGHT);
+    const streamed = this.dispatcher.stream(
       {
         operation: "pim.changes",
         businessUnit: config.erpProvider.businessUnits[0]!,
@@ -193,11 +200,18 @@ export class SyncRunner {
         initialCredit: INITIAL_CREDIT,
         onChunk: async (chunk) => {
           const changes = validateChunk(entity, chunk);
-          await writer.writeChunk(entity, changes, cursor);
+          await writes.push((previous) => writer.writeChunk(entity, changes, cursor, previous));
           rows += changes.length;
         },
       },
     );
+    // A broken stream still lets the writes already started finish, so a resume that follows
+    // reads a cursor nothing is still moving.
+    await streamed.catch(async (err: unknown) => {
+      await writes.drain().catch(() => {});
+      throw err;
+    });
+    await writes.drain();
     await this.completeStage(writer, entity, cursor, rows, started);
   }
 

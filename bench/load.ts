@@ -4,25 +4,24 @@
 // catalog synced through the real path. Each concurrency step runs a fixed time and stops by
 // itself; per step: throughput, p50/p95/p99, error rate, and the CPU of every component read
 // from /proc, to name the one at its limit. Ends with an exactly-once check of every order.
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ErpDatabase } from "../connector-host/simulator/store.ts";
 import { newCustomerSigningKey, signCustomerToken } from "../scripts/local/customer-keys.ts";
 import { recordScenario } from "../test/support/scenario-log.ts";
+import { type ConnectorProcess, startConnectorProcess } from "./lib/connector-process.ts";
 import { benchAdmin, benchStack } from "./lib/live-stack.ts";
 import type { LoadTarget, StepResult } from "./lib/load-mix.ts";
 import { accountOrders, orderingCustomers, syncedCatalog } from "./lib/load-target.ts";
 import { type Classifier, type CpuUse, cpuBetween, sampleCpu } from "./lib/proc-cpu.ts";
+import { tsProcess } from "./lib/ts-process.ts";
 
 const { values } = parseArgs({ options: { articles: { type: "string", default: "20000" }, steps: { type: "string", default: "1,4,16,64" }, seconds: { type: "string", default: "10" }, customers: { type: "string", default: "200" } } });
 const N = Number(values.articles);
 const STEPS = values.steps.split(",").map(Number);
 const SECONDS = Number(values.seconds);
 const TENANT = "bench-load";
-const root = resolve(import.meta.dirname, "..");
-const tsx = ["--import", "tsx"];
 
 interface Row extends StepResult {
   cpu: CpuUse;
@@ -30,19 +29,8 @@ interface Row extends StepResult {
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs a TS file in a child Node process; resolves with its stdout. */
-function child(file: string, env: Record<string, string>, args: string[] = []): { proc: ChildProcess; done: Promise<string> } {
-  const proc = spawn(process.execPath, [...tsx, file, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  proc.stdout!.on("data", (d: Buffer) => (out += d));
-  proc.stderr!.on("data", (d: Buffer) => (err += d));
-  const done = new Promise<string>((res, rej) => proc.on("exit", (code) => (code === 0 ? res(out) : rej(new Error(`${file} exited ${code}: ${err.slice(-500)}`)))));
-  return { proc, done };
-}
-
 const env = await benchStack("load");
-let connector: ChildProcess | undefined;
+let connector: ConnectorProcess | undefined;
 try {
   const { stack } = env;
   const postmaster = Number(readFileSync(join(env.dir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
@@ -55,17 +43,7 @@ try {
   console.log(`ERP generated: ${N} articles in ${((performance.now() - genStarted) / 1000).toFixed(1)} s`);
 
   // The connector in its own process, as on premises.
-  const token = (await benchAdmin(stack, `/tenants/${TENANT}/connector-tokens`, { connectorId: "load-1" })).token as string;
-  const configPath = join(env.dir, "connector.json");
-  writeFileSync(configPath, JSON.stringify({ tenantId: TENANT, connectorId: "load-1", edgeUrl: stack.baseUrl, businessUnits: ["default"], allowedOperations: ["erp.*", "pim.*", "crm.*", "sys.*"], erp: { database: erpPath }, healthPort: 0 }));
-  const c = child("connector-host/main.ts", { B2X_CONNECTOR_TOKEN: token, LOG_LEVEL: "error" }, ["--config", configPath]);
-  connector = c.proc;
-  c.done.catch((err: unknown) => console.error(`connector: ${String(err)}`));
-  const connected = async () => ((await benchAdmin(stack, `/tenants/${TENANT}/connectors`)).connectors as { connected: boolean }[] | undefined)?.some((x) => x.connected);
-  for (let i = 0; !(await connected()); i++) {
-    if (i > 600) throw new Error("connector did not connect within 60 s");
-    await wait(100);
-  }
+  connector = await startConnectorProcess(stack, TENANT, "load-1", erpPath);
 
   // A full sync through the real path: simulator -> connector -> edge -> Postgres.
   const syncStarted = performance.now();
@@ -102,8 +80,8 @@ try {
   for (const [i, concurrency] of STEPS.entries()) {
     const stepFile = join(env.dir, `load-step-${i}.json`);
     writeFileSync(stepFile, JSON.stringify({ target, concurrency, durationMs: SECONDS * 1000, seed: 100 + i }));
-    const load = child("bench/lib/load-client.ts", { B2X_LOAD_FILE: stepFile });
-    loadPid = load.proc.pid ?? -1;
+    const load = tsProcess("bench/lib/load-client.ts", { env: { B2X_LOAD_FILE: stepFile } });
+    loadPid = load.pid;
     await wait(300); // let the client start before measuring
     const before = sampleCpu(classify, [process.pid, postmaster]);
     // The second sample while the load generator still runs: once it exits, its CPU would move
@@ -165,6 +143,6 @@ try {
   console.log(JSON.stringify({ bench: "load", articles: catalog.articleIds.length, secondsPerStep: SECONDS, syncSeconds, steps: rows.map(({ acceptedOrders, ...r }) => ({ ...r, orders: acceptedOrders.length })), saturation: { verdict, bottleneck, limitNote }, orders: account }));
   erp.close();
 } finally {
-  connector?.kill("SIGTERM");
+  await connector?.stop();
   await env.stop();
 }

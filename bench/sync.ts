@@ -1,19 +1,45 @@
-// `npm run bench -- sync [--articles 1500000] [--changes 10000]`
+// `npm run bench -- sync [--articles 1500000] [--changes 10000] [--batch 2000] [--via direct|dev]`
 // Full sync of the simulated catalog through the real path (simulator -> connector -> tunnel ->
 // TenantSession -> Postgres) against the raw floor in the same run (COPY of the same rows into
 // tables of the same shape, then building the same indexes); an incremental run of changed
-// articles; and live price latency while the full run is going vs idle.
+// articles; and live price latency while the full run is going vs idle. As in production, the
+// connector runs in its own process (on premises) and so does the ws->TCP proxy (Neon's part):
+// the bench process only drives and probes. `--via direct` (default) runs the deployable Worker
+// bundle straight in workerd; `--via dev` under `wrangler dev`. CPU per process and the duration
+// of each sync stage are reported for the full run.
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { mutate } from "../connector-host/simulator/mutate.ts";
 import type { ErpDatabase } from "../connector-host/simulator/store.ts";
+import { type BenchEdge, EDGE_LABELS, EDGE_VIAS, type EdgeVia, benchEdge } from "./lib/bench-edge.ts";
+import { type ConnectorProcess, startConnectorProcess } from "./lib/connector-process.ts";
 import { copyCatalog } from "./lib/copy-catalog.ts";
-import { benchStack, benchTenant } from "./lib/live-stack.ts";
+import { benchAdmin, type ProvisionedTenant, provisionBenchTenant } from "./lib/live-stack.ts";
+import { type Classifier, type CpuUse, cpuBetween, sampleCpu } from "./lib/proc-cpu.ts";
 import { type Summary, summarize } from "./lib/stats.ts";
+import { type StageDone, stageCollector } from "./lib/sync-stages.ts";
 
-const { values } = parseArgs({ options: { articles: { type: "string", default: "1500000" }, changes: { type: "string", default: "10000" }, batch: { type: "string", default: "2000" } } });
+const { values } = parseArgs({
+  options: { articles: { type: "string", default: "1500000" }, changes: { type: "string", default: "10000" }, batch: { type: "string", default: "2000" }, via: { type: "string", default: "direct" } },
+});
 const N = Number(values.articles);
 const CHANGES = Number(values.changes);
+if (!EDGE_VIAS.includes(values.via as EdgeVia)) {
+  console.error(`--via must be one of ${EDGE_VIAS.join(", ")} (got ${values.via})`);
+  process.exit(2);
+}
+const VIA = values.via as EdgeVia;
+const TENANT = "bench-sync";
+
+interface RunResult {
+  runId: string;
+  seconds: number;
+  wallSeconds: number;
+  rows: number;
+  during: Summary;
+  cpu: CpuUse;
+  stages: StageDone[];
+}
 
 /** The floor: the same rows COPYed into tables of the same shape, then the same indexes built. */
 async function floor(url: string, erp: ErpDatabase): Promise<{ seconds: number; copySeconds: number; indexSeconds: number; rows: number }> {
@@ -36,18 +62,37 @@ async function floor(url: string, erp: ErpDatabase): Promise<{ seconds: number; 
   }
 }
 
-const env = await benchStack("sync");
+/** Each process of the run by component; anything else on the machine is not counted. */
+function classifier(edge: BenchEdge, connector: ConnectorProcess): Classifier {
+  return (p) => {
+    if (p.pid === connector.pid) return "connector";
+    if (p.pid === edge.pids.postmaster) return "postgres";
+    if (p.pid === edge.pids.wsProxy) return "ws proxy";
+    if (p.comm === "workerd") return "workerd";
+    if (p.cmdline.includes("wrangler")) return "wrangler (node)";
+    if (p.pid === process.pid) return "bench process";
+    return undefined;
+  };
+}
+
+const stages = stageCollector();
+const edge = await benchEdge(`sync-${VIA}`, VIA, stages.onLine);
+let connector: ConnectorProcess | undefined;
+let tenant: ProvisionedTenant | undefined;
 try {
-  const { stack } = env;
-  const tenant = await benchTenant(stack, env.dir, "bench-sync", { erpProvider: { syncBatchSize: Number(values.batch) }, cache: { pricesTtlSeconds: 30 }, rateLimit: { requestsPerMinute: 10_000_000 } }, N);
+  const { stack } = edge;
+  tenant = await provisionBenchTenant(stack, edge.dir, TENANT, { erpProvider: { syncBatchSize: Number(values.batch) }, cache: { pricesTtlSeconds: 30 }, rateLimit: { requestsPerMinute: 10_000_000 } }, N);
+  connector = await startConnectorProcess(stack, TENANT, "bench-1", tenant.erpPath);
+  const { apiKey, erp } = tenant;
   const token = await tenant.customerToken("K10001");
-  const admin = async (path: string, body?: unknown) => (await (await fetch(`${stack.baseUrl}/v1/admin${path}`, { method: body === undefined ? "GET" : "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(body !== undefined && { body: JSON.stringify(body) }) })).json()) as Record<string, unknown>;
+  const classify = classifier(edge, connector);
+  const roots = [process.pid, edge.pids.postmaster];
   let item = 0;
   const failures: number[] = [];
   const price = async () => {
     item++;
     const t0 = performance.now();
-    const res = await fetch(`${stack.baseUrl}/v1/prices`, { method: "POST", headers: { authorization: `Bearer ${tenant.apiKey}`, "x-customer-token": token, "content-type": "application/json" }, body: JSON.stringify({ items: [{ articleId: String(1_000_001 + (item % N)), quantity: 1 + Math.floor(item / N) }] }) });
+    const res = await fetch(`${stack.baseUrl}/v1/prices`, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "x-customer-token": token, "content-type": "application/json" }, body: JSON.stringify({ items: [{ articleId: String(1_000_001 + (item % N)), quantity: 1 + Math.floor(item / N) }] }) });
     await res.arrayBuffer();
     if (res.status !== 200) {
       failures.push(res.status);
@@ -59,47 +104,82 @@ try {
   const idle: number[] = [];
   for (let i = 0; i < 300; i++) idle.push(await price());
 
-  async function run(mode: "full" | "incremental") {
+  async function run(mode: "full" | "incremental"): Promise<RunResult> {
     const started = performance.now();
-    const { runId } = (await admin("/tenants/bench-sync/sync", { mode })) as { runId: string };
+    const { runId } = (await benchAdmin(stack, `/tenants/${TENANT}/sync`, { mode })) as { runId: string };
+    const cpuBefore = sampleCpu(classify, roots);
     const during: number[] = [];
     let finished = false;
     const prober = (async () => {
       while (!finished) {
-      const ms = await price();
-      if (!Number.isNaN(ms)) during.push(ms);
-    }
+        const ms = await price();
+        if (!Number.isNaN(ms)) during.push(ms);
+      }
     })();
-    let run: Record<string, unknown> | undefined;
+    let r: Record<string, unknown> | undefined;
     for (;;) {
-      await new Promise((r) => setTimeout(r, 500));
-      run = ((await admin("/tenants/bench-sync/sync")).runs as Record<string, unknown>[]).find((r) => r.runId === runId);
-      if (run?.status === "failed") throw new Error(`sync failed: ${JSON.stringify(run.errors)}`);
-      if (run?.status === "succeeded") break;
+      await new Promise((res) => setTimeout(res, 500));
+      r = ((await benchAdmin(stack, `/tenants/${TENANT}/sync`)).runs as Record<string, unknown>[]).find((x) => x.runId === runId);
+      if (r?.status === "failed") throw new Error(`sync failed: ${JSON.stringify(r.errors)}`);
+      if (r?.status === "succeeded") break;
     }
+    const cpu = cpuBetween(cpuBefore, sampleCpu(classify, roots));
     finished = true;
     await prober;
-    const seconds = (Date.parse(String(run.finishedAt)) - Date.parse(String(run.startedAt))) / 1000;
-    return { seconds, wallSeconds: (performance.now() - started) / 1000, rows: Number(run.rowsDone), during: summarize(during) };
+    // The last stage line may still be on its way through the Worker's log pipe.
+    for (let i = 0; i < 20 && !stages.forRun(runId).some((s) => s.entity === "categories"); i++) await new Promise((res) => setTimeout(res, 100));
+    const seconds = (Date.parse(String(r.finishedAt)) - Date.parse(String(r.startedAt))) / 1000;
+    return { runId, seconds, wallSeconds: (performance.now() - started) / 1000, rows: Number(r.rowsDone), during: summarize(during), cpu, stages: stages.forRun(runId) };
   }
 
   const full = await run("full");
-  const fl = await floor(env.pg.url, tenant.erp);
-  mutate(tenant.erp, { change: CHANGES, seed: 7 });
+  const fl = await floor(edge.pg.url, erp);
+  // Written by this process, read by the connector's: it sees the change through data_version.
+  mutate(erp, { change: CHANGES, seed: 7 });
   const incremental = await run("incremental");
   const idleS: Summary = summarize(idle);
 
-  console.log(`\nsync: ${N.toLocaleString("en")} articles (${(N * 20).toLocaleString("en")} attributes), system Postgres`);
+  console.log(`\nsync: ${N.toLocaleString("en")} articles (${(N * 20).toLocaleString("en")} attributes), system Postgres, edge: ${EDGE_LABELS[VIA]}, connector and ws proxy in their own processes`);
   console.log(`${"scenario".padEnd(52)} ${"seconds".padStart(9)} ${"rows".padStart(12)} ${"rows/s".padStart(10)} ${"x floor".padStart(8)}`);
-  const line = (name: string, s: number, rows: number, ratio?: number) => console.log(`${name.padEnd(52)} ${s.toFixed(1).padStart(9)} ${rows.toLocaleString("en").padStart(12)} ${Math.round(rows / s).toLocaleString("en").padStart(10)} ${(ratio === undefined ? "floor" : ratio.toFixed(2) + "x").padStart(8)}`);
-  line(`floor: COPY (${fl.copySeconds.toFixed(1)} s) + same indexes (${fl.indexSeconds.toFixed(1)} s)`, fl.seconds, fl.rows);
+  const line = (name: string, s: number, rows: number, ratio?: number | "floor") => console.log(`${name.padEnd(52)} ${s.toFixed(1).padStart(9)} ${rows.toLocaleString("en").padStart(12)} ${Math.round(rows / s).toLocaleString("en").padStart(10)} ${(ratio === undefined ? "-" : ratio === "floor" ? ratio : ratio.toFixed(2) + "x").padStart(8)}`);
+  line(`floor: COPY (${fl.copySeconds.toFixed(1)} s) + same indexes (${fl.indexSeconds.toFixed(1)} s)`, fl.seconds, fl.rows, "floor");
   line("full run: simulator -> connector -> edge -> Postgres", full.seconds, full.rows, full.seconds / fl.seconds);
   line(`incremental: ${CHANGES.toLocaleString("en")} changed articles`, incremental.seconds, incremental.rows);
+
+  console.log(`\nstages (from the Worker's "sync stage done" lines)`);
+  console.log(`${"stage".padEnd(18)} ${"full rows".padStart(10)} ${"full s".padStart(8)} ${"rows/s".padStart(9)} ${"incr rows".padStart(10)} ${"incr s".padStart(8)}`);
+  const entities = [...new Set([...full.stages, ...incremental.stages].map((s) => s.entity))];
+  for (const entity of entities) {
+    const f = full.stages.find((s) => s.entity === entity);
+    const i = incremental.stages.find((s) => s.entity === entity);
+    const cell = (s: StageDone | undefined, w: number, v: (s: StageDone) => string) => (s ? v(s) : "-").padStart(w);
+    console.log(`${entity.padEnd(18)} ${cell(f, 10, (s) => s.rows.toLocaleString("en"))} ${cell(f, 8, (s) => (s.ms / 1000).toFixed(1))} ${cell(f, 9, (s) => Math.round(s.rows / Math.max(s.ms / 1000, 0.001)).toLocaleString("en"))} ${cell(i, 10, (s) => s.rows.toLocaleString("en"))} ${cell(i, 8, (s) => (s.ms / 1000).toFixed(1))}`);
+  }
+  if (!entities.length) console.log("  (no stage lines seen from the Worker)");
+
+  const c = full.cpu;
+  const ours = Object.values(c.percent).reduce((a, b) => a + b, 0);
+  const order = ["postgres", "workerd", "connector", "ws proxy", "bench process", "wrangler (node)"];
+  // Busiest thread only where one thread can be the limit (an event loop, the DO's isolate);
+  // Postgres works in a process per connection, some born during the run (not measured then).
+  const busiest = (k: string) => (k === "postgres" ? "" : ` (busiest thread ${(c.busiestThread[k] ?? 0).toFixed(0)}%)`);
+  const parts = order.filter((k) => k in c.percent).map((k) => `${k} ${c.percent[k]!.toFixed(0)}%${busiest(k)}`);
+  console.log(`\ncpu during the full run, % of one core: ${parts.join(", ")}`);
+  console.log(`  total of these ${ours.toFixed(0)}% = ${(ours / c.cores).toFixed(0)}% of the ${c.cores} cores; whole machine ${c.machinePercent.toFixed(0)}% (other processes ${Math.max(0, c.machinePercent - ours / c.cores).toFixed(0)}%)`);
+
   console.log(`\nlive price while idle:      p50 ${idleS.p50.toFixed(1)} ms  p95 ${idleS.p95.toFixed(1)} ms  p99 ${idleS.p99.toFixed(1)} ms`);
-  console.log(`live price during full run: p50 ${full.during.p50.toFixed(1)} ms  p95 ${full.during.p95.toFixed(1)} ms  p99 ${full.during.p99.toFixed(1)} ms  (p99 ratio ${(full.during.p99 / idleS.p99).toFixed(2)}x, goal < 2x)`);
+  console.log(`live price during full run: p50 ${full.during.p50.toFixed(1)} ms  p95 ${full.during.p95.toFixed(1)} ms  p99 ${full.during.p99.toFixed(1)} ms  (n ${full.during.n}; p99 ratio ${(full.during.p99 / idleS.p99).toFixed(2)}x, goal < 2x)`);
   console.log(`live price failures during the runs: ${failures.length}${failures.length ? ` (${[...new Set(failures)].join(", ")})` : ""}`);
-  console.log(JSON.stringify({ bench: "sync", liveFailures: failures.length, articles: N, floor: fl, full, incremental, idle: idleS, ratios: { fullVsFloor: full.seconds / fl.seconds, liveP99DuringVsIdle: full.during.p99 / idleS.p99 } }));
-  await tenant.connector.stop();
+  const cpuJson = { percent: c.percent, busiestThread: c.busiestThread, totalPercentOfCores: ours / c.cores, machinePercent: c.machinePercent, cores: c.cores };
+  const runJson = ({ cpu: _cpu, ...r }: RunResult) => r;
+  console.log(
+    JSON.stringify({
+      bench: "sync", via: VIA, edge: EDGE_LABELS[VIA], liveFailures: failures.length, articles: N, floor: fl, full: runJson(full), incremental: runJson(incremental), idle: idleS,
+      cpuDuringFull: cpuJson, ratios: { fullVsFloor: full.seconds / fl.seconds, liveP99DuringVsIdle: full.during.p99 / idleS.p99 },
+    }),
+  );
 } finally {
-  await env.stop();
+  await connector?.stop();
+  tenant?.erp.close();
+  await edge.stop();
 }

@@ -12,8 +12,8 @@ export interface DirectWorkerOptions {
   root: string;
   /** Bundle output and DO storage go here. */
   dir: string;
-  /** The wrangler-dev stack whose Postgres, ws proxy and admin token this instance shares. */
-  shared: Stack;
+  /** The Postgres, ws proxy and admin token this instance uses (e.g. a wrangler-dev stack's). */
+  shared: Pick<Stack, "databaseUrl" | "wsProxy" | "adminToken">;
   releasePublicKeys: string;
   /** Worker log lines (the access line etc.); dropped unless given. */
   onLog?: (line: string) => void;

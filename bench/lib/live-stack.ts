@@ -10,12 +10,16 @@ import { type Stack, startStack } from "../../scripts/local/stack.ts";
 import { startSystemPostgres } from "../../scripts/local/system-postgres.ts";
 import type { RunningPostgres } from "../../scripts/local/embedded-postgres.ts";
 
-export interface BenchTenant {
+/** A tenant with keys, a customer-token key and its simulated ERP, no connector yet. */
+export interface ProvisionedTenant {
   tenantId: string;
   apiKey: string;
   customerToken: (customerId: string) => Promise<string>;
   erp: ErpDatabase;
   erpPath: string;
+}
+
+export interface BenchTenant extends ProvisionedTenant {
   connector: RunningConnector;
 }
 
@@ -41,7 +45,7 @@ export async function benchStack(name: string): Promise<{ stack: Stack; pg: Runn
 }
 
 /** An admin API call on the bench stack (GET without a body, POST with one). */
-export async function benchAdmin(stack: Stack, path: string, body?: unknown): Promise<Record<string, unknown>> {
+export async function benchAdmin(stack: Pick<Stack, "baseUrl" | "adminToken">, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${stack.baseUrl}/v1/admin${path}`, { method: body === undefined ? "GET" : "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(body !== undefined && { body: JSON.stringify(body) }) });
   return (await res.json()) as Record<string, unknown>;
 }
@@ -67,15 +71,21 @@ function connectorLog(erpPath: string, tenantId: string) {
   return jsonLogger({ connectorId: "bench-1", tenantId }, "info", (line) => void file.write(`${line}\n`));
 }
 
-/** A tenant with keys, a customer-token key, its simulated ERP and a connector in this process. */
-export async function benchTenant(stack: Stack, dir: string, tenantId: string, config: Record<string, unknown>, articles: number): Promise<BenchTenant> {
+/** Creates the tenant (config, API key, customer-token key) and generates its simulated ERP file. */
+export async function provisionBenchTenant(stack: Pick<Stack, "baseUrl" | "adminToken">, dir: string, tenantId: string, config: Record<string, unknown>, articles: number): Promise<ProvisionedTenant> {
   const { privateJwk, publicJwk } = await newCustomerSigningKey("bench");
   await benchAdmin(stack, "/tenants", { tenantId, name: tenantId, config: { ...config, customerTokens: { issuer: tenantId, keys: [publicJwk] } } });
   const apiKey = (await benchAdmin(stack, `/tenants/${tenantId}/api-keys`, {})).key as string;
   const erpPath = join(dir, `${tenantId}-erp.db`);
   const erp = ErpDatabase.create(erpPath, { articles, customers: 1000, loginMs: 100 });
-  const connector = await startBenchConnector(stack, tenantId, erpPath);
-  await new Promise((r) => setTimeout(r, 200));
   const customerToken = (customerId: string) => signCustomerToken(privateJwk, tenantId, customerId, { expiresIn: "2h" });
-  return { tenantId, apiKey, customerToken, erp, erpPath, connector };
+  return { tenantId, apiKey, customerToken, erp, erpPath };
+}
+
+/** A tenant with keys, a customer-token key, its simulated ERP and a connector in this process. */
+export async function benchTenant(stack: Stack, dir: string, tenantId: string, config: Record<string, unknown>, articles: number): Promise<BenchTenant> {
+  const tenant = await provisionBenchTenant(stack, dir, tenantId, config, articles);
+  const connector = await startBenchConnector(stack, tenantId, tenant.erpPath);
+  await new Promise((r) => setTimeout(r, 200));
+  return { ...tenant, connector };
 }

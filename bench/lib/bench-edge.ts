@@ -1,0 +1,77 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { DEV_KEYS_DIR, loadSigningKey, trustedKeysOf } from "../../scripts/release/keys.ts";
+import { migrateDatabase } from "../../scripts/migrate-db.ts";
+import type { RunningPostgres } from "../../scripts/local/embedded-postgres.ts";
+import { freePort, waitFor } from "../../scripts/local/ports.ts";
+import type { Stack } from "../../scripts/local/stack.ts";
+import { startSystemPostgres } from "../../scripts/local/system-postgres.ts";
+import { startWranglerDev } from "../../scripts/local/wrangler-dev.ts";
+import { startDirectWorker } from "./direct-worker.ts";
+import { stopTsProcess, tsProcess } from "./ts-process.ts";
+
+/** How the Worker runs: the deployable bundle straight in workerd, or under `wrangler dev`. */
+export type EdgeVia = "direct" | "dev";
+export const EDGE_VIAS: readonly EdgeVia[] = ["direct", "dev"];
+export const EDGE_LABELS: Record<EdgeVia, string> = {
+  direct: "workerd direct (the `wrangler deploy --dry-run` bundle in Miniflare, direct socket)",
+  dev: "wrangler dev (its proxy Worker and Node hop in front of workerd)",
+};
+
+export interface BenchEdge {
+  via: EdgeVia;
+  /** Base URL and admin token of the Worker, with the Postgres and ws proxy it uses. */
+  stack: Stack;
+  pg: RunningPostgres;
+  dir: string;
+  /** Processes of this edge, to attribute CPU: the postmaster and the ws proxy. */
+  pids: { postmaster: number; wsProxy: number };
+  stop(): Promise<void>;
+}
+
+/**
+ * System Postgres (migrated) -> the ws->TCP proxy in its own process -> the Worker, either way,
+ * in .data/bench/<name>; nothing else (no wrangler dev beside the direct Worker). Every Worker
+ * log line goes to `onWorkerLog`. A failed start stops what it began.
+ */
+export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: string) => void): Promise<BenchEdge> {
+  const root = resolve(import.meta.dirname, "../..");
+  const dir = resolve(root, `.data/bench/${name}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+  try {
+    const pg = await startSystemPostgres({ dataDir: join(dir, "pg"), port: await freePort() });
+    stops.push(() => pg.stop());
+    await migrateDatabase(pg.url);
+    const proxyPort = await freePort();
+    const proxy = tsProcess("bench/lib/ws-proxy-main.ts", { args: [String(proxyPort), pg.host, String(pg.port)] });
+    stops.push(() => stopTsProcess(proxy, 2_000));
+    // Any HTTP answer (426 Upgrade Required) means it listens.
+    await Promise.race([
+      waitFor("ws proxy", async () => Boolean(await fetch(`http://127.0.0.1:${proxyPort}/`)), 30_000),
+      proxy.done.then(() => Promise.reject(new Error("ws proxy exited"))),
+    ]);
+    const shared = { databaseUrl: pg.url, wsProxy: `127.0.0.1:${proxyPort}`, adminToken: `b2x_admin_${randomBytes(24).toString("hex")}` };
+    const releasePublicKeys = JSON.stringify(trustedKeysOf(loadSigningKey(join(root, DEV_KEYS_DIR))));
+    let worker: { baseUrl: string; stop(): Promise<void> };
+    if (via === "direct") {
+      worker = await startDirectWorker({ root, dir: join(dir, "direct"), shared, releasePublicKeys, onLog: onWorkerLog });
+    } else {
+      worker = await startWranglerDev({
+        root, port: await freePort(), inspectorPort: await freePort(), varsFile: join(dir, "worker.vars"), persistTo: join(dir, "wrangler"), onOutput: onWorkerLog,
+        vars: { DATABASE_URL: pg.url, ADMIN_TOKEN: shared.adminToken, PG_WS_PROXY: shared.wsProxy, RELEASE_PUBLIC_KEYS: releasePublicKeys },
+      });
+    }
+    stops.push(() => worker.stop());
+    const postmaster = Number(readFileSync(join(dir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
+    return { via, stack: { ...shared, baseUrl: worker.baseUrl, stop }, pg, dir, pids: { postmaster, wsProxy: proxy.pid }, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

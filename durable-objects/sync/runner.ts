@@ -6,7 +6,7 @@ import { warmSummaries } from "../../workers/search/summaries.ts";
 import type { Logger } from "../../workers/lib/log.ts";
 import type { AlarmSchedule } from "../alarms.ts";
 import type { CallDispatcher } from "../calls/dispatcher.ts";
-import { STAGES, type SyncEntity, validateChunk } from "./rows.ts";
+import { type Change, STAGES, type SyncEntity, validateChunk } from "./rows.ts";
 import { OrderedWrites } from "./ordered-writes.ts";
 import { SyncWriter } from "./writer.ts";
 
@@ -22,8 +22,8 @@ interface ActiveRun {
   mode: SyncMode;
 }
 
-/** Chunks the connector may send ahead of what is written. */
-const INITIAL_CREDIT = 2;
+/** Chunks (of at most 256 KiB) the connector may send ahead of what is validated. */
+const INITIAL_CREDIT = 4;
 /** A stream that says nothing for this long is considered broken. */
 const STREAM_SILENCE_MS = 120_000;
 const MAX_ATTEMPTS = 20;
@@ -186,6 +186,14 @@ export class SyncRunner {
     const started = Date.now();
     let rows = 0;
     const writes = new OrderedWrites(WRITES_IN_FLIGHT);
+    // Chunks arrive small (each parsed and validated in one short slice, so live calls to this
+    // object wait little) and are written in batches of the tenant's sync batch size.
+    let batch: Change<unknown>[] = [];
+    const flush = async () => {
+      const rows = batch;
+      batch = [];
+      if (rows.length > 0) await writes.push((previous) => writer.writeChunk(entity, rows, cursor, previous));
+    };
     const streamed = this.dispatcher.stream(
       {
         operation: "pim.changes",
@@ -200,8 +208,9 @@ export class SyncRunner {
         initialCredit: INITIAL_CREDIT,
         onChunk: async (chunk) => {
           const changes = validateChunk(entity, chunk);
-          await writes.push((previous) => writer.writeChunk(entity, changes, cursor, previous));
+          for (const change of changes) batch.push(change);
           rows += changes.length;
+          if (batch.length >= config.erpProvider.syncBatchSize) await flush();
         },
       },
     );
@@ -211,6 +220,7 @@ export class SyncRunner {
       await writes.drain().catch(() => {});
       throw err;
     });
+    await flush();
     await writes.drain();
     await this.completeStage(writer, entity, cursor, rows, started);
   }

@@ -25,6 +25,13 @@ const attributesJson = (items: AttributeSet["items"]) => JSON.stringify(attribut
  * skip rows that are not newer, so replaying a chunk after a crash changes nothing.
  */
 export class SyncWriter {
+  /**
+   * Articles this incremental run wrote in its articles stage. Their attribute changes up to the
+   * horizon were read inline with them, so the attributes stage skips them. Kept in memory only:
+   * after a restart nothing is skipped, which is slower but just as right.
+   */
+  private readonly articlesWritten = new Set<string>();
+
   constructor(
     private readonly pool: Pool,
     readonly tenantId: string,
@@ -97,6 +104,7 @@ export class SyncWriter {
 
   /** Writes the chunk's articles; returns the names of those actually inserted or changed. */
   private async articles(c: PoolClient, changes: Change<Article>[]): Promise<string[]> {
+    if (this.mode === "incremental") for (const ch of changes) this.articlesWritten.add(ch.key);
     const rows = live(changes).map((x) => x.row);
     let names: string[] = [];
     if (rows.length > 0) {
@@ -154,9 +162,11 @@ export class SyncWriter {
     const ids: string[] = [];
     const values: string[] = [];
     for (const ch of changes) {
+      if (this.articlesWritten.has(ch.key)) continue;
       ids.push(ch.key);
       values.push(ch.deleted ? "{}" : attributesJson(ch.row.items));
     }
+    if (ids.length === 0) return;
     await c.query(
       `UPDATE articles a SET attributes = x.attrs::jsonb, updated_at = now()
        FROM unnest($2::text[], $3::text[]) AS x(id, attrs)

@@ -10,6 +10,9 @@ import { mergeResults, needsAttributes, planDescriptor, residualHolds } from "..
 import { SerialActor } from "./actor.ts";
 import { SessionPool } from "./session-pool.ts";
 
+/** Rows per ERP read during a sync (an article with its Merkmale is ~2 KB and ~20 µs to read). */
+const SYNC_READ_PAGE = 250;
+
 export interface EnventaProviderOptions {
   businessUnits: string[];
   /** ERP sessions per BusinessUnit (each one call at a time). */
@@ -218,17 +221,22 @@ export class EnventaProvider implements Provider {
     for (const block of chunk(rows, 1000)) yield block;
   }
 
-  /** Change batches, each fetched as one background actor task so live calls interleave. */
+  /**
+   * Change batches, each fetched as one background actor task so live calls interleave; read
+   * in pages of at most SYNC_READ_PAGE rows whatever the batch size asked, because the ERP
+   * session is busy (and a live call waits) for as long as one read takes.
+   */
   async *streamChanges(ctx: TenantContext, entity: SyncEntity, afterRowversion: number, batchSize: number, until?: number, withAttributes = false) {
     let after = afterRowversion;
     const bg: TenantContext = { ...ctx, priority: "background" };
+    const page = Math.min(batchSize, SYNC_READ_PAGE);
     for (;;) {
       if (ctx.signal?.aborted) throw ctx.signal.reason;
-      const batch = await this.exec(bg, (s) => s.changes(entity, after, batchSize, until, withAttributes));
+      const batch = await this.exec(bg, (s) => s.changes(entity, after, page, until, withAttributes));
       if (batch.length === 0) return;
       yield batch;
       after = batch[batch.length - 1]!.rowversion;
-      if (batch.length < batchSize) return;
+      if (batch.length < page) return;
     }
   }
 

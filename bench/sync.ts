@@ -20,7 +20,7 @@ import { type Summary, summarize } from "./lib/stats.ts";
 import { type StageDone, stageCollector } from "./lib/sync-stages.ts";
 
 const { values } = parseArgs({
-  options: { articles: { type: "string", default: "1500000" }, changes: { type: "string", default: "10000" }, batch: { type: "string", default: "2000" }, via: { type: "string", default: "direct" } },
+  options: { articles: { type: "string", default: "1500000" }, changes: { type: "string", default: "10000" }, batch: { type: "string", default: "1000" }, via: { type: "string", default: "direct" } },
 });
 const N = Number(values.articles);
 const CHANGES = Number(values.changes);

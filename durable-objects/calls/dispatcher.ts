@@ -1,3 +1,4 @@
+import { nextTurn } from "./next-turn.ts";
 import { type Frame, Priority, encodeFrame, jsonBytes, parseJsonBytes } from "../../proto/tunnel.ts";
 import { LiveCallError, fromConnectorError } from "../errors.ts";
 import type { SocketAttachment } from "../tunnel/attachment.ts";
@@ -242,6 +243,8 @@ export class CallDispatcher {
       const seq = body.value.seq;
       const bytes = body.value.payloadJson;
       s.chain = s.chain.then(async () => {
+        // Live calls that arrived meanwhile go first: a chunk is several milliseconds of CPU.
+        await nextTurn();
         if (s.failed || !this.pending.has(p.id)) return;
         try {
           const rows = parseJsonBytes(bytes);

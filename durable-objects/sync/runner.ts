@@ -7,6 +7,7 @@ import type { Logger } from "../../workers/lib/log.ts";
 import type { AlarmSchedule } from "../alarms.ts";
 import type { CallDispatcher } from "../calls/dispatcher.ts";
 import { type Change, STAGES, type SyncEntity, validateChunk } from "./rows.ts";
+import { nextTurn } from "../calls/next-turn.ts";
 import { OrderedWrites } from "./ordered-writes.ts";
 import { SyncWriter } from "./writer.ts";
 
@@ -210,7 +211,10 @@ export class SyncRunner {
           const changes = validateChunk(entity, chunk);
           for (const change of changes) batch.push(change);
           rows += changes.length;
-          if (batch.length >= config.erpProvider.syncBatchSize) await flush();
+          if (batch.length < config.erpProvider.syncBatchSize) return;
+          // Encoding a batch for Postgres is the longest slice of a sync: let live calls in first.
+          await nextTurn();
+          await flush();
         },
       },
     );

@@ -108,6 +108,24 @@ describe("connector tunnel client", () => {
     expect(rows).toHaveLength(1000);
   });
 
+  it("bounds a stream by the silence between chunks, not by its whole length", async () => {
+    const { edge } = await setup({ articles: 1000 });
+    // Credit comes every 100 ms for 10 chunks: the stream lasts ~1 s, over 3x its 300 ms deadline.
+    let received = 0;
+    const flowing = edge.call("pim.changes", { entity: "articles", after: 0, batchSize: 100 }, { initialCredit: 1, deadlineMs: 300, onChunk: () => received++ });
+    const started = Date.now();
+    const feeder = setInterval(() => edge.send({ case: "credit", value: { chunks: 1 } }, flowing.callId), 100);
+    const { last } = await flowing.done;
+    clearInterval(feeder);
+    expect(last.body.case).toBe("streamEnd");
+    expect(received).toBe(10);
+    expect(Date.now() - started).toBeGreaterThan(300);
+    // No credit after the first chunk: 300 ms of silence cancels the stream.
+    const stalled = edge.call("pim.changes", { entity: "articles", after: 0, batchSize: 100 }, { initialCredit: 1, deadlineMs: 300 });
+    const end = await stalled.done;
+    expect(end.last.body.case).toBe("error");
+  });
+
   it("reconnects after the edge drops the socket; in-flight calls end, none hang", async () => {
     const { edge, connector, db } = await setup();
     const { ErpDatabase } = await import("../simulator/store.ts");

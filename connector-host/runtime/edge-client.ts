@@ -289,7 +289,16 @@ export class EdgeClient {
     const flight: InFlight = { controller, socket: ws, operation: call.operation, ...(op.kind === "stream" && { credit: new CreditGate(call.initialCredit || 8) }) };
     this.inFlight.set(callId, flight);
     this.status.inFlight = this.inFlight.size;
-    const deadline = call.deadlineMs > 0 ? setTimeout(() => controller.abort(new CancelledError("deadline exceeded")), call.deadlineMs) : undefined;
+    // For a unary call the deadline bounds the whole call; for a stream, as on the edge, the
+    // silence between chunks (a full sync streams for many minutes).
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    const armDeadline = () => {
+      clearTimeout(deadline);
+      if (call.deadlineMs > 0) deadline = setTimeout(() => controller.abort(new CancelledError("deadline exceeded")), call.deadlineMs);
+    };
+    armDeadline();
+    // A stream waiting for credit wakes up when the call is cancelled or its deadline passes.
+    controller.signal.addEventListener("abort", () => flight.credit?.close(String((controller.signal.reason as Error)?.message ?? "cancelled")), { once: true });
     const ctx: TenantContext = {
       tenantId: this.config.tenantId,
       businessUnit: call.businessUnit || this.config.businessUnits[0]!,
@@ -310,6 +319,7 @@ export class EdgeClient {
             await flight.credit!.take();
             if (controller.signal.aborted) throw controller.signal.reason;
             this.send(ws, callId, { case: "streamChunk", value: { seq: seq++, rows: part.rows, payloadJson: part.json } });
+            armDeadline();
             total += part.rows;
           }
         }

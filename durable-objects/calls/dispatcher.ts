@@ -1,7 +1,7 @@
-import { nextTurn } from "./next-turn.ts";
 import { type Frame, Priority, encodeFrame, jsonBytes, parseJsonBytes } from "../../proto/tunnel.ts";
 import { LiveCallError, fromConnectorError } from "../errors.ts";
 import type { SocketAttachment } from "../tunnel/attachment.ts";
+import { nextTurn } from "./next-turn.ts";
 
 export interface Connection {
   ws: WebSocket;

@@ -6,9 +6,10 @@ import { warmSummaries } from "../../workers/search/summaries.ts";
 import type { Logger } from "../../workers/lib/log.ts";
 import type { AlarmSchedule } from "../alarms.ts";
 import type { CallDispatcher } from "../calls/dispatcher.ts";
-import { type Change, STAGES, type SyncEntity, validateChunk } from "./rows.ts";
 import { nextTurn } from "../calls/next-turn.ts";
 import { OrderedWrites } from "./ordered-writes.ts";
+import { STAGES, type SyncEntity, validateChunk } from "./rows.ts";
+import { WriteBatch } from "./write-batch.ts";
 import { SyncWriter } from "./writer.ts";
 
 export interface StartResult {
@@ -189,11 +190,11 @@ export class SyncRunner {
     const writes = new OrderedWrites(WRITES_IN_FLIGHT);
     // Chunks arrive small (each parsed and validated in one short slice, so live calls to this
     // object wait little) and are written in batches of the tenant's sync batch size.
-    let batch: Change<unknown>[] = [];
+    let batch = new WriteBatch(entity);
     const flush = async () => {
-      const rows = batch;
-      batch = [];
-      if (rows.length > 0) await writes.push((previous) => writer.writeChunk(entity, rows, cursor, previous));
+      const full = batch;
+      batch = new WriteBatch(entity);
+      if (full.size > 0) await writes.push((previous) => writer.writeChunk(full, cursor, previous));
     };
     const streamed = this.dispatcher.stream(
       {
@@ -209,9 +210,9 @@ export class SyncRunner {
         initialCredit: INITIAL_CREDIT,
         onChunk: async (chunk) => {
           const changes = validateChunk(entity, chunk);
-          for (const change of changes) batch.push(change);
+          batch.add(changes);
           rows += changes.length;
-          if (batch.length < config.erpProvider.syncBatchSize) return;
+          if (batch.size < config.erpProvider.syncBatchSize) return;
           // Encoding a batch for Postgres is the longest slice of a sync: let live calls in first.
           await nextTurn();
           await flush();

@@ -1,10 +1,10 @@
 import type { Pool, PoolClient } from "@neondatabase/serverless";
 import type { SyncCursor, SyncMode } from "../../schema/sync.ts";
 import type { Change, SyncEntity } from "./rows.ts";
-import type { articleRow, attributeSet, categoryRow, crossRefSet, mediaSet } from "./rows.ts";
+import type { attributeSet, categoryRow, crossRefSet, mediaSet } from "./rows.ts";
 import type { z } from "zod";
+import { type WriteBatch, attributesObject } from "./write-batch.ts";
 
-type Article = z.output<typeof articleRow>;
 type AttributeSet = z.output<typeof attributeSet>;
 type MediaSet = z.output<typeof mediaSet>;
 type CrossRefSet = z.output<typeof crossRefSet>;
@@ -13,15 +13,12 @@ type Category = z.output<typeof categoryRow>;
 const live = <T>(changes: Change<T>[]) => changes.filter((c): c is Extract<Change<T>, { deleted: false }> => !c.deleted);
 const gone = <T>(changes: Change<T>[]) => changes.filter((c) => c.deleted).map((c) => c.key);
 
-/** "40" + "mm" -> "40 mm": attributes are stored as key -> display value. */
-const attributeValue = (a: AttributeSet["items"][number]) => (a.unit ? `${a.value} ${a.unit}` : a.value);
-const attributesObject = (items: AttributeSet["items"]) => Object.fromEntries(items.map((a) => [a.key, attributeValue(a)]));
 const attributesJson = (items: AttributeSet["items"]) => JSON.stringify(attributesObject(items));
 
 /**
- * Writes sync chunks to Postgres: one transaction per chunk holding the bulk upsert (UNNEST of
- * column arrays, never row by row), the run's cursor and the entity checkpoint, so a checkpoint
- * only ever moves together with the rows it covers. Upserts are keyed by tenant + ERP key and
+ * Writes sync batches to Postgres: one transaction per batch holding the bulk upsert (a JSON
+ * document or UNNEST of column arrays, never row by row), the run's cursor and the entity
+ * checkpoint, so a checkpoint only ever moves together with the rows it covers. Upserts are keyed by tenant + ERP key and
  * skip rows that are not newer, so replaying a chunk after a crash changes nothing.
  */
 export class SyncWriter {
@@ -63,27 +60,28 @@ export class SyncWriter {
    * written at once; the checkpoint waits for `previousCommitted` (the chunk before, written
    * concurrently), so commits and checkpoints stay in stream order.
    */
-  async writeChunk(entity: SyncEntity, changes: Change<unknown>[], cursor: SyncCursor, previousCommitted: Promise<void> = Promise.resolve()): Promise<void> {
-    if (changes.length === 0) return previousCommitted;
-    const last = changes[changes.length - 1]!.rowversion;
-    const newest = live(changes).reduce((m, c) => Math.max(m, Date.parse((c.row as { changedAt: string }).changedAt)), 0);
+  async writeChunk(batch: WriteBatch, cursor: SyncCursor, previousCommitted: Promise<void> = Promise.resolve()): Promise<void> {
+    if (batch.size === 0) return previousCommitted;
+    const entity = batch.entity;
+    const last = batch.lastRowversion;
+    const newest = batch.newestChangeAt;
     await this.tx(async (c) => {
       let names: string[] = [];
       switch (entity) {
         case "articles":
-          names = await this.articles(c, changes as Change<Article>[]);
+          names = await this.articles(c, batch);
           break;
         case "attributes":
-          await this.attributes(c, changes as Change<AttributeSet>[]);
+          await this.attributes(c, batch.changes as Change<AttributeSet>[]);
           break;
         case "media":
-          await this.media(c, changes as Change<MediaSet>[]);
+          await this.media(c, batch.changes as Change<MediaSet>[]);
           break;
         case "cross_references":
-          await this.crossRefs(c, changes as Change<CrossRefSet>[]);
+          await this.crossRefs(c, batch.changes as Change<CrossRefSet>[]);
           break;
         case "categories":
-          await this.categories(c, changes as Change<Category>[]);
+          await this.categories(c, batch.changes as Change<Category>[]);
           break;
       }
       await previousCommitted;
@@ -97,20 +95,18 @@ export class SyncWriter {
         [this.tenantId, entity, last, this.runId, newest > 0 ? new Date(newest) : null],
       );
       const next: SyncCursor = { ...cursor, stage: entity, after: { ...cursor.after, [entity]: last } };
-      await c.query(`UPDATE sync_runs SET rows_done = rows_done + $3, stage = $4, cursor = $5, updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [this.tenantId, this.runId, changes.length, entity, JSON.stringify(next)]);
+      await c.query(`UPDATE sync_runs SET rows_done = rows_done + $3, stage = $4, cursor = $5, updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [this.tenantId, this.runId, batch.size, entity, JSON.stringify(next)]);
       Object.assign(cursor, next);
     }, true);
   }
 
-  /** Writes the chunk's articles; returns the names of those actually inserted or changed. */
-  private async articles(c: PoolClient, changes: Change<Article>[]): Promise<string[]> {
-    if (this.mode === "incremental") for (const ch of changes) this.articlesWritten.add(ch.key);
-    const rows = live(changes).map((x) => x.row);
+  /** Writes the batch's articles; returns the names of those actually inserted or changed. */
+  private async articles(c: PoolClient, batch: WriteBatch): Promise<string[]> {
+    if (this.mode === "incremental") for (const key of batch.keys) this.articlesWritten.add(key);
     let names: string[] = [];
-    if (rows.length > 0) {
-      // One JSON document per chunk, unpacked by Postgres (json_to_recordset): the Worker only
-      // stringifies natively instead of encoding a dozen text arrays element by element.
-      const doc = JSON.stringify(rows.map((r) => ({ ...r, attributes: attributesObject(r.attributes) })));
+    if (batch.liveArticleIds.length > 0) {
+      // One JSON document per batch, unpacked by Postgres (json_to_recordset): the Worker only
+      // joins the rows' JSON instead of encoding a dozen text arrays element by element.
       const written = await c.query(
         `INSERT INTO articles (tenant_id, article_id, rowversion, article_number, name, description, brand, ean, manufacturer_number, category_ids, attributes, updated_at, deleted_at)
          SELECT $1, a."articleId", a.rowversion, a."articleNumber", a.name, a.description, a.brand, a.ean, a."manufacturerNumber", a."categoryIds", a.attributes, a."changedAt", NULL
@@ -122,15 +118,14 @@ export class SyncWriter {
            attributes = excluded.attributes, updated_at = excluded.updated_at, deleted_at = NULL
          WHERE articles.rowversion < excluded.rowversion OR articles.deleted_at IS NOT NULL OR articles.attributes IS DISTINCT FROM excluded.attributes
          RETURNING name`,
-        [this.tenantId, doc],
+        [this.tenantId, batch.articlesDocument()],
       );
       names = (written.rows as { name: string }[]).map((r) => r.name);
       if (this.mode === "full") {
-        await c.query(`INSERT INTO sync_seen (tenant_id, run_id, article_id) SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`, [this.tenantId, this.runId, rows.map((r) => r.articleId)]);
+        await c.query(`INSERT INTO sync_seen (tenant_id, run_id, article_id) SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`, [this.tenantId, this.runId, batch.liveArticleIds]);
       }
     }
-    const deleted = gone(changes);
-    if (deleted.length > 0) await this.softDelete(c, deleted, changes.filter((x) => x.deleted).map((x) => x.rowversion));
+    if (batch.deleted.length > 0) await this.softDelete(c, batch.deleted.map((d) => d.key), batch.deleted.map((d) => d.rowversion));
     return names;
   }
 

@@ -3,6 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { OrderedWrites } from "../../durable-objects/sync/ordered-writes.ts";
 import { type Change, validateChunk } from "../../durable-objects/sync/rows.ts";
+import { WriteBatch } from "../../durable-objects/sync/write-batch.ts";
 import { SyncWriter } from "../../durable-objects/sync/writer.ts";
 import type { SyncCursor } from "../../schema/sync.ts";
 import { adminHttp } from "./client.ts";
@@ -14,7 +15,13 @@ const tenantId = `writer-${Date.now().toString(36)}`;
 let runSeq = 0;
 
 /** Articles whose names share the same words, so concurrent chunks touch the same dictionary rows. */
-function chunk(from: number, n: number): Change<unknown>[] {
+function chunk(from: number, n: number): WriteBatch {
+  const batch = new WriteBatch("articles");
+  batch.add(changesFrom(from, n));
+  return batch;
+}
+
+function changesFrom(from: number, n: number): Change<unknown>[] {
   const rows = Array.from({ length: n }, (_, i) => {
     const rv = from + i;
     const articleId = `A${rv}`;
@@ -55,7 +62,7 @@ describe.runIf(realPostgres)("sync writer: chunks written two at a time, committ
     // 8 chunks of 50 articles, each pair in flight at once on two connections.
     for (let c = 0; c < 8; c++) {
       const changes = chunk(1 + c * 50, 50);
-      await writes.push((previous) => writer.writeChunk("articles", changes, cursor, previous));
+      await writes.push((previous) => writer.writeChunk(changes, cursor, previous));
     }
     await writes.drain();
     expect(cursor.after?.articles).toBe(400);
@@ -76,7 +83,7 @@ describe.runIf(realPostgres)("sync writer: chunks written two at a time, committ
     const cursor: SyncCursor = { after: {} };
     for (let c = 0; c < 4; c++) {
       const changes = chunk(1 + c * 50, 50);
-      await writes.push((previous) => writer.writeChunk("articles", changes, cursor, previous));
+      await writes.push((previous) => writer.writeChunk(changes, cursor, previous));
     }
     await writes.drain();
     expect(await wordCount("sechskantschraube")).toBe(before);
@@ -89,11 +96,12 @@ describe.runIf(realPostgres)("sync writer: chunks written two at a time, committ
     const cursor: SyncCursor = { after: {} };
     const good = chunk(1001, 50);
     // Bypasses validation on purpose: a name the database refuses (NUL) fails that chunk inside Postgres.
-    const bad = chunk(1051, 50).map((c, i) => (i === 10 && !c.deleted ? { ...c, row: { ...(c.row as object), name: "bad\u0000name" } } : c));
+    const bad = new WriteBatch("articles");
+    bad.add(changesFrom(1051, 50).map((c, i) => (i === 10 && !c.deleted ? { ...c, row: { ...(c.row as object), name: "bad\u0000name" } } : c)));
     const after = chunk(1101, 50);
-    await writes.push((previous) => writer.writeChunk("articles", good, cursor, previous));
-    await writes.push((previous) => writer.writeChunk("articles", bad, cursor, previous));
-    const third = writes.push((previous) => writer.writeChunk("articles", after, cursor, previous)).then(() => writes.drain());
+    await writes.push((previous) => writer.writeChunk(good, cursor, previous));
+    await writes.push((previous) => writer.writeChunk(bad, cursor, previous));
+    const third = writes.push((previous) => writer.writeChunk(after, cursor, previous)).then(() => writes.drain());
     await expect(third).rejects.toThrow();
     // As the runner does when a stage fails: let the writes already started finish first.
     await expect(writes.drain()).rejects.toThrow();

@@ -44,7 +44,7 @@ export interface EdgeClientListener {
  * Chunks of a stream stay far under the frame limit: the edge parses and validates a chunk in
  * one go, and a live call to the same tenant waits for that, so small chunks keep it short.
  */
-const MAX_CHUNK_BYTES = Math.min(MAX_FRAME_BYTES / 4, 256 * 1024);
+const MAX_CHUNK_BYTES = Math.min(MAX_FRAME_BYTES / 4, 64 * 1024);
 const WELCOME_TIMEOUT_MS = 10_000;
 /**
  * The edge answers every heartbeat (when its welcome names an interval). A tunnel that stays

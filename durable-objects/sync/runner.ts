@@ -24,8 +24,8 @@ interface ActiveRun {
   mode: SyncMode;
 }
 
-/** Chunks (of at most 256 KiB) the connector may send ahead of what is validated. */
-const INITIAL_CREDIT = 4;
+/** Chunks (of at most 64 KiB) the connector may send ahead of what is validated. */
+const INITIAL_CREDIT = 8;
 /** A stream that says nothing for this long is considered broken. */
 const STREAM_SILENCE_MS = 120_000;
 const MAX_ATTEMPTS = 20;

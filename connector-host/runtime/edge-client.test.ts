@@ -97,31 +97,34 @@ describe("connector tunnel client", () => {
     await waitUntil(() => received === 2);
     await new Promise((r) => setTimeout(r, 100));
     expect(received).toBe(2); // no credit, no more chunks
-    for (let granted = 2; granted < 10; granted += 2) {
+    for (let granted = 2; granted < 6; granted += 2) {
       edge.send({ case: "credit", value: { chunks: 2 } }, callId);
       await waitUntil(() => received === granted + 2);
     }
-    edge.send({ case: "credit", value: { chunks: 1 } }, callId);
+    edge.send({ case: "credit", value: { chunks: 1_000 } }, callId);
     const { last, frames } = await done;
     expect(last.body.case).toBe("streamEnd");
-    const rows = frames.filter((f) => f.body.case === "streamChunk").flatMap((f) => (f.body.case === "streamChunk" ? (parseJsonBytes(f.body.value.payloadJson) as unknown[]) : []));
-    expect(rows).toHaveLength(1000);
+    const chunks = frames.filter((f) => f.body.case === "streamChunk");
+    const rows = chunks.flatMap((f) => (f.body.case === "streamChunk" ? (parseJsonBytes(f.body.value.payloadJson) as { rowversion: number }[]) : []));
+    expect(rows.map((r) => r.rowversion)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    // Every chunk stays small (the edge validates a chunk in one go while live calls wait).
+    for (const f of chunks) if (f.body.case === "streamChunk") expect(f.body.value.payloadJson.byteLength).toBeLessThanOrEqual(64 * 1024);
   });
 
   it("bounds a stream by the silence between chunks, not by its whole length", async () => {
     const { edge } = await setup({ articles: 1000 });
-    // Credit comes every 100 ms for 10 chunks: the stream lasts ~1 s, over 3x its 300 ms deadline.
+    // One chunk per credit, a credit every 50 ms for 10 chunks: ~0.5 s, longer than the 300 ms deadline.
     let received = 0;
-    const flowing = edge.call("pim.changes", { entity: "articles", after: 0, batchSize: 100 }, { initialCredit: 1, deadlineMs: 300, onChunk: () => received++ });
+    const flowing = edge.call("pim.changes", { entity: "articles", after: 800, batchSize: 20 }, { initialCredit: 1, deadlineMs: 300, onChunk: () => received++ });
     const started = Date.now();
-    const feeder = setInterval(() => edge.send({ case: "credit", value: { chunks: 1 } }, flowing.callId), 100);
+    const feeder = setInterval(() => edge.send({ case: "credit", value: { chunks: 1 } }, flowing.callId), 50);
     const { last } = await flowing.done;
     clearInterval(feeder);
     expect(last.body.case).toBe("streamEnd");
     expect(received).toBe(10);
     expect(Date.now() - started).toBeGreaterThan(300);
     // No credit after the first chunk: 300 ms of silence cancels the stream.
-    const stalled = edge.call("pim.changes", { entity: "articles", after: 0, batchSize: 100 }, { initialCredit: 1, deadlineMs: 300 });
+    const stalled = edge.call("pim.changes", { entity: "articles", after: 0, batchSize: 20 }, { initialCredit: 1, deadlineMs: 300 });
     const end = await stalled.done;
     expect(end.last.body.case).toBe("error");
   });

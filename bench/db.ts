@@ -11,6 +11,7 @@ import { freePort } from "../scripts/local/ports.ts";
 import { startStack } from "../scripts/local/stack.ts";
 import { startSystemPostgres } from "../scripts/local/system-postgres.ts";
 import { measure, printTable, type Summary } from "./lib/stats.ts";
+import { BENCH_SHARED_BUFFERS } from "./lib/postgres-settings.ts";
 
 const { values } = parseArgs({ options: { articles: { type: "string", default: "200000" }, iterations: { type: "string", default: "500" } } });
 const N = Number(values.articles);
@@ -19,7 +20,7 @@ const root = resolve(import.meta.dirname, "..");
 const dataDir = resolve(root, ".data/bench/db");
 rmSync(dataDir, { recursive: true, force: true });
 
-const sysPg = await startSystemPostgres({ dataDir: resolve(dataDir, "pg"), port: await freePort() });
+const sysPg = await startSystemPostgres({ dataDir: resolve(dataDir, "pg"), port: await freePort() , sharedBuffers: BENCH_SHARED_BUFFERS });
 const stack = await startStack({ root, dataDir: resolve(dataDir, "stack"), varsFile: resolve(dataDir, "worker.vars"), databaseUrl: sysPg.url });
 try {
   const admin = (path: string, body?: unknown) =>

@@ -30,6 +30,7 @@ import { measureInterleaved, pairedDifferences } from "./lib/interleave.ts";
 import { startBenchConnector } from "./lib/live-stack.ts";
 import { buildBundles, startRingWorkers } from "./lib/ring-workers.ts";
 import { measure, printTable, type Summary, summarize } from "./lib/stats.ts";
+import { BENCH_SHARED_BUFFERS } from "./lib/postgres-settings.ts";
 
 const { values } = parseArgs({
   options: {
@@ -54,7 +55,7 @@ mkdirSync(dir, { recursive: true });
 const stops: (() => Promise<void>)[] = [];
 
 try {
-  const pgServer = await startSystemPostgres({ dataDir: join(dir, "pg"), port: await freePort() });
+  const pgServer = await startSystemPostgres({ dataDir: join(dir, "pg"), port: await freePort() , sharedBuffers: BENCH_SHARED_BUFFERS });
   stops.push(() => pgServer.stop());
   await migrateDatabase(pgServer.url);
   const proxy = await startWsProxy({ port: await freePort(), target: { host: pgServer.host, port: pgServer.port } });

@@ -10,6 +10,7 @@ import { startSystemPostgres } from "../../scripts/local/system-postgres.ts";
 import { startWranglerDev } from "../../scripts/local/wrangler-dev.ts";
 import { startDirectWorker } from "./direct-worker.ts";
 import { stopTsProcess, tsProcess } from "./ts-process.ts";
+import { BENCH_SHARED_BUFFERS } from "./postgres-settings.ts";
 
 /** How the Worker runs: the deployable bundle straight in workerd, or under `wrangler dev`. */
 export type EdgeVia = "direct" | "dev";
@@ -45,7 +46,7 @@ export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: 
     for (const s of stops.reverse()) await s().catch(() => {});
   };
   try {
-    const pg = await startSystemPostgres({ dataDir: join(dir, "pg"), port: await freePort() });
+    const pg = await startSystemPostgres({ dataDir: join(dir, "pg"), port: await freePort() , sharedBuffers: BENCH_SHARED_BUFFERS });
     stops.push(() => pg.stop());
     await migrateDatabase(pg.url);
     const proxyPort = await freePort();

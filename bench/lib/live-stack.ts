@@ -9,6 +9,7 @@ import { freePort } from "../../scripts/local/ports.ts";
 import { type Stack, startStack } from "../../scripts/local/stack.ts";
 import { startSystemPostgres } from "../../scripts/local/system-postgres.ts";
 import type { RunningPostgres } from "../../scripts/local/embedded-postgres.ts";
+import { BENCH_SHARED_BUFFERS } from "./postgres-settings.ts";
 
 /** A tenant with keys, a customer-token key and its simulated ERP, no connector yet. */
 export interface ProvisionedTenant {
@@ -29,7 +30,7 @@ export async function benchStack(name: string): Promise<{ stack: Stack; pg: Runn
   const dir = resolve(root, `.data/bench/${name}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const pg = await startSystemPostgres({ dataDir: join(dir, "pg"), port: await freePort() });
+  const pg = await startSystemPostgres({ dataDir: join(dir, "pg"), port: await freePort() , sharedBuffers: BENCH_SHARED_BUFFERS });
   const stack = await startStack({
     root, dataDir: join(dir, "stack"), varsFile: join(dir, "worker.vars"), databaseUrl: pg.url,
     // B2X_BENCH_LOG=<substring> prints the Worker/DO log lines that contain it (e.g. "sync stage").

@@ -41,7 +41,7 @@ function asPostgres(cmd: string, args: string[]): { status: number | null; outpu
  * A throwaway system Postgres cluster in `dataDir` on `port` (trust auth, loopback only), the
  * reference for benchmarks and for tests where real concurrency matters.
  */
-export async function startSystemPostgres(opts: { dataDir: string; port: number }): Promise<RunningPostgres> {
+export async function startSystemPostgres(opts: { dataDir: string; port: number; sharedBuffers?: string }): Promise<RunningPostgres> {
   const bin = postgresBinDir();
   const isRoot = process.getuid?.() === 0;
   mkdirSync(opts.dataDir, { recursive: true });
@@ -57,7 +57,7 @@ export async function startSystemPostgres(opts: { dataDir: string; port: number 
     const init = asPostgres(join(bin, "initdb"), ["-D", opts.dataDir, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"]);
     if (init.status !== 0) throw new Error(`initdb failed:\n${init.output}`);
   }
-  const settings = `-p ${opts.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${opts.dataDir} -c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=1GB -c max_wal_size=8GB`;
+  const settings = `-p ${opts.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${opts.dataDir} -c shared_buffers=${opts.sharedBuffers ?? "1GB"} -c work_mem=64MB -c maintenance_work_mem=1GB -c max_wal_size=8GB`;
   const start = asPostgres(join(bin, "pg_ctl"), ["-D", opts.dataDir, "-o", settings, "-l", join(opts.dataDir, "server.log"), "-w", "start"]);
   if (start.status !== 0) throw new Error(`pg_ctl start failed:\n${start.output}`);
   return {

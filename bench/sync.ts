@@ -104,12 +104,13 @@ try {
   const idle: number[] = [];
   for (let i = 0; i < 300; i++) idle.push(await price());
 
-  async function run(mode: "full" | "incremental"): Promise<RunResult> {
+  /** One sync run, measured from its own start and finish times; `probe`: live prices meanwhile. */
+  async function run(mode: "full" | "incremental", probe = true): Promise<RunResult> {
     const started = performance.now();
     const { runId } = (await benchAdmin(stack, `/tenants/${TENANT}/sync`, { mode })) as { runId: string };
     const cpuBefore = sampleCpu(classify, roots);
     const during: number[] = [];
-    let finished = false;
+    let finished = !probe;
     const prober = (async () => {
       while (!finished) {
         const ms = await price();
@@ -137,6 +138,10 @@ try {
   // Written by this process, read by the connector's: it sees the change through data_version.
   mutate(erp, { change: CHANGES, seed: 7 });
   const incremental = await run("incremental");
+  // The same size of change once more with no live traffic beside it: what the run itself costs
+  // (on 2 cores the price prober and its Worker take about half a core from Postgres).
+  mutate(erp, { change: CHANGES, seed: 8 });
+  const quietIncremental = await run("incremental", false);
   const idleS: Summary = summarize(idle);
 
   console.log(`\nsync: ${N.toLocaleString("en")} articles (${(N * 20).toLocaleString("en")} attributes), system Postgres, edge: ${EDGE_LABELS[VIA]}, connector and ws proxy in their own processes`);
@@ -144,7 +149,8 @@ try {
   const line = (name: string, s: number, rows: number, ratio?: number | "floor") => console.log(`${name.padEnd(52)} ${s.toFixed(1).padStart(9)} ${rows.toLocaleString("en").padStart(12)} ${Math.round(rows / s).toLocaleString("en").padStart(10)} ${(ratio === undefined ? "-" : ratio === "floor" ? ratio : ratio.toFixed(2) + "x").padStart(8)}`);
   line(`floor: COPY (${fl.copySeconds.toFixed(1)} s) + same indexes (${fl.indexSeconds.toFixed(1)} s)`, fl.seconds, fl.rows, "floor");
   line("full run: simulator -> connector -> edge -> Postgres", full.seconds, full.rows, full.seconds / fl.seconds);
-  line(`incremental: ${CHANGES.toLocaleString("en")} changed articles`, incremental.seconds, incremental.rows);
+  line(`incremental: ${CHANGES.toLocaleString("en")} changed articles, live prices meanwhile`, incremental.seconds, incremental.rows);
+  line(`incremental: ${CHANGES.toLocaleString("en")} changed articles, no other traffic`, quietIncremental.seconds, quietIncremental.rows);
 
   console.log(`\nstages (from the Worker's "sync stage done" lines)`);
   console.log(`${"stage".padEnd(18)} ${"full rows".padStart(10)} ${"full s".padStart(8)} ${"rows/s".padStart(9)} ${"incr rows".padStart(10)} ${"incr s".padStart(8)}`);
@@ -174,7 +180,7 @@ try {
   const runJson = ({ cpu: _cpu, ...r }: RunResult) => r;
   console.log(
     JSON.stringify({
-      bench: "sync", via: VIA, edge: EDGE_LABELS[VIA], liveFailures: failures.length, articles: N, floor: fl, full: runJson(full), incremental: runJson(incremental), idle: idleS,
+      bench: "sync", via: VIA, edge: EDGE_LABELS[VIA], liveFailures: failures.length, articles: N, floor: fl, full: runJson(full), incremental: runJson(incremental), quietIncremental: runJson(quietIncremental), idle: idleS,
       cpuDuringFull: cpuJson, ratios: { fullVsFloor: full.seconds / fl.seconds, liveP99DuringVsIdle: full.during.p99 / idleS.p99 },
     }),
   );

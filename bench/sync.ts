@@ -149,8 +149,8 @@ try {
   const line = (name: string, s: number, rows: number, ratio?: number | "floor") => console.log(`${name.padEnd(52)} ${s.toFixed(1).padStart(9)} ${rows.toLocaleString("en").padStart(12)} ${Math.round(rows / s).toLocaleString("en").padStart(10)} ${(ratio === undefined ? "-" : ratio === "floor" ? ratio : ratio.toFixed(2) + "x").padStart(8)}`);
   line(`floor: COPY (${fl.copySeconds.toFixed(1)} s) + same indexes (${fl.indexSeconds.toFixed(1)} s)`, fl.seconds, fl.rows, "floor");
   line("full run: simulator -> connector -> edge -> Postgres", full.seconds, full.rows, full.seconds / fl.seconds);
-  line(`incremental: ${CHANGES.toLocaleString("en")} changed articles, live prices meanwhile`, incremental.seconds, incremental.rows);
-  line(`incremental: ${CHANGES.toLocaleString("en")} changed articles, no other traffic`, quietIncremental.seconds, quietIncremental.rows);
+  line(`incremental: ${CHANGES.toLocaleString("en")} changed, live prices beside`, incremental.seconds, incremental.rows);
+  line(`incremental: ${CHANGES.toLocaleString("en")} changed, nothing beside`, quietIncremental.seconds, quietIncremental.rows);
 
   console.log(`\nstages (from the Worker's "sync stage done" lines)`);
   console.log(`${"stage".padEnd(18)} ${"full rows".padStart(10)} ${"full s".padStart(8)} ${"rows/s".padStart(9)} ${"incr rows".padStart(10)} ${"incr s".padStart(8)}`);

@@ -44,6 +44,18 @@ async function newRun(mode: "full" | "incremental"): Promise<SyncWriter> {
   return new SyncWriter(pool as unknown as Pool, tenantId, runId, mode);
 }
 
+/** Writes `chunks` chunks of 50 articles from rowversion 1, two at a time; returns the run's cursor. */
+async function writeAll(writer: SyncWriter, chunks: number): Promise<SyncCursor> {
+  const writes = new OrderedWrites(2);
+  const cursor: SyncCursor = { after: {} };
+  for (let c = 0; c < chunks; c++) {
+    const batch = chunk(1 + c * 50, 50);
+    await writes.push((previous) => writer.writeChunk(batch, cursor, previous));
+  }
+  await writes.drain();
+  return cursor;
+}
+
 const checkpoint = async () => Number((await pool.query(`SELECT rowversion FROM sync_checkpoints WHERE tenant_id = $1 AND entity = 'articles'`, [tenantId])).rows[0]?.rowversion ?? 0);
 const wordCount = async (word: string) => Number((await pool.query(`SELECT ndoc FROM search_words WHERE tenant_id = $1 AND word = $2`, [tenantId, word])).rows[0]?.ndoc ?? 0);
 
@@ -57,14 +69,8 @@ afterAll(async () => {
 describe.runIf(realPostgres)("sync writer: chunks written two at a time, committed in stream order", () => {
   it("writes concurrent chunks sharing dictionary words without blocking each other, and counts every word once per written article", async () => {
     const writer = await newRun("full");
-    const writes = new OrderedWrites(2);
-    const cursor: SyncCursor = { after: {} };
     // 8 chunks of 50 articles, each pair in flight at once on two connections.
-    for (let c = 0; c < 8; c++) {
-      const changes = chunk(1 + c * 50, 50);
-      await writes.push((previous) => writer.writeChunk(changes, cursor, previous));
-    }
-    await writes.drain();
+    const cursor = await writeAll(writer, 8);
     expect(cursor.after?.articles).toBe(400);
     expect(await checkpoint()).toBe(400);
     expect(Number((await pool.query(`SELECT count(*) FROM articles WHERE tenant_id = $1`, [tenantId])).rows[0].count)).toBe(400);
@@ -78,14 +84,7 @@ describe.runIf(realPostgres)("sync writer: chunks written two at a time, committ
 
   it("replaying chunks that are already in (a resume) changes no row and no word count", async () => {
     const before = await wordCount("sechskantschraube");
-    const writer = await newRun("incremental");
-    const writes = new OrderedWrites(2);
-    const cursor: SyncCursor = { after: {} };
-    for (let c = 0; c < 4; c++) {
-      const changes = chunk(1 + c * 50, 50);
-      await writes.push((previous) => writer.writeChunk(changes, cursor, previous));
-    }
-    await writes.drain();
+    await writeAll(await newRun("incremental"), 4);
     expect(await wordCount("sechskantschraube")).toBe(before);
     expect(Number((await pool.query(`SELECT count(*) FROM articles WHERE tenant_id = $1`, [tenantId])).rows[0].count)).toBe(400);
   });

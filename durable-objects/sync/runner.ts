@@ -33,7 +33,8 @@ const MAX_ATTEMPTS = 20;
 const WATCHDOG_MS = 5_000;
 /**
  * Batch writes running at once: the database writes one batch while the object validates the
- * chunks of the next (commits stay in order). A third gained nothing measurable on 2 cores.
+ * chunks of the next (commits stay in order). A third gained ~5% for the writer alone on 2
+ * cores (100k articles: 11.7 s at 2, 11.1 s at 3; 19.7 s at 1).
  */
 const WRITES_IN_FLIGHT = 2;
 /** Time a sync may spend after its commit rebuilding search summaries of hot queries. */

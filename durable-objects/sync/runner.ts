@@ -195,7 +195,7 @@ export class SyncRunner {
     const flush = async () => {
       const full = batch;
       batch = new WriteBatch(entity);
-      if (full.size > 0) await writes.push((previous) => writer.writeChunk(full, cursor, previous));
+      if (full.size > 0) await writes.push((previous) => writer.writeBatch(full, cursor, previous));
     };
     const streamed = this.dispatcher.stream(
       {

@@ -21,8 +21,6 @@ export class WriteBatch {
   lastRowversion = 0;
   /** Newest change time of a live row (epoch ms), 0 if none. */
   newestChangeAt = 0;
-  /** Keys of every change, in stream order. */
-  readonly keys: string[] = [];
   readonly deleted: { key: string; rowversion: number }[] = [];
   /** Live article ids, in stream order. */
   readonly liveArticleIds: string[] = [];
@@ -36,7 +34,6 @@ export class WriteBatch {
     for (const change of changes) {
       this.size++;
       this.lastRowversion = change.rowversion;
-      this.keys.push(change.key);
       if (change.deleted) this.deleted.push({ key: change.key, rowversion: change.rowversion });
       else this.newestChangeAt = Math.max(this.newestChangeAt, Date.parse((change.row as { changedAt: string }).changedAt));
       if (this.entity !== "articles") this.changes.push(change);

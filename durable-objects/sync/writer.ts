@@ -18,8 +18,8 @@ const attributesJson = (items: AttributeSet["items"]) => JSON.stringify(attribut
 /**
  * Writes sync batches to Postgres: one transaction per batch holding the bulk upsert (a JSON
  * document or UNNEST of column arrays, never row by row), the run's cursor and the entity
- * checkpoint, so a checkpoint only ever moves together with the rows it covers. Upserts are keyed by tenant + ERP key and
- * skip rows that are not newer, so replaying a chunk after a crash changes nothing.
+ * checkpoint, so a checkpoint only ever moves together with the rows it covers. Upserts are
+ * keyed by tenant + ERP key and skip rows that are not newer, so a replayed batch changes nothing.
  */
 export class SyncWriter {
   /**
@@ -36,14 +36,10 @@ export class SyncWriter {
     readonly mode: SyncMode,
   ) {}
 
-  private async tx<T>(fn: (c: PoolClient) => Promise<T>, fastCommit = false): Promise<T> {
+  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN");
-      // A chunk's commit need not wait for the WAL flush: if Postgres crashes, the last chunks
-      // are lost together with their checkpoint (same transaction) and the run replays them.
-      // The writer adds name words to the dictionary itself, in commit order (migration 0007).
-      if (fastCommit) await client.query("SET LOCAL synchronous_commit = off; SET LOCAL b2x.words_by_writer = 'on'");
       const out = await fn(client);
       await client.query("COMMIT");
       return out;
@@ -56,16 +52,20 @@ export class SyncWriter {
   }
 
   /**
-   * Applies one chunk and moves the cursor and checkpoint to its last rowversion. The rows are
-   * written at once; the checkpoint waits for `previousCommitted` (the chunk before, written
+   * Applies one batch and moves the cursor and checkpoint to its last rowversion. The rows are
+   * written at once; the checkpoint waits for `previousCommitted` (the batch before, written
    * concurrently), so commits and checkpoints stay in stream order.
    */
-  async writeChunk(batch: WriteBatch, cursor: SyncCursor, previousCommitted: Promise<void> = Promise.resolve()): Promise<void> {
+  async writeBatch(batch: WriteBatch, cursor: SyncCursor, previousCommitted: Promise<void> = Promise.resolve()): Promise<void> {
     if (batch.size === 0) return previousCommitted;
     const entity = batch.entity;
     const last = batch.lastRowversion;
     const newest = batch.newestChangeAt;
     await this.tx(async (c) => {
+      // A batch's commit need not wait for the WAL flush: if Postgres crashes, the last batches
+      // are lost together with their checkpoint (same transaction) and the run replays them.
+      // The articles trigger leaves the dictionary to this writer (see below).
+      await c.query("SET LOCAL synchronous_commit = off; SET LOCAL b2x.words_by_writer = 'on'");
       let names: string[] = [];
       switch (entity) {
         case "articles":
@@ -85,7 +85,8 @@ export class SyncWriter {
           break;
       }
       await previousCommitted;
-      if (names.length > 0) await this.collectWords(c, names);
+      // The dictionary takes the words of written names here, in commit order (migration 0007).
+      if (names.length > 0) await c.query(`SELECT search_words_add($1, $2::text[])`, [this.tenantId, names]);
       await c.query(
         `INSERT INTO sync_checkpoints (tenant_id, entity, rowversion, run_id, newest_change_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, now())
@@ -97,12 +98,15 @@ export class SyncWriter {
       const next: SyncCursor = { ...cursor, stage: entity, after: { ...cursor.after, [entity]: last } };
       await c.query(`UPDATE sync_runs SET rows_done = rows_done + $3, stage = $4, cursor = $5, updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [this.tenantId, this.runId, batch.size, entity, JSON.stringify(next)]);
       Object.assign(cursor, next);
-    }, true);
+    });
   }
 
   /** Writes the batch's articles; returns the names of those actually inserted or changed. */
   private async articles(c: PoolClient, batch: WriteBatch): Promise<string[]> {
-    if (this.mode === "incremental") for (const key of batch.keys) this.articlesWritten.add(key);
+    if (this.mode === "incremental") {
+      for (const id of batch.liveArticleIds) this.articlesWritten.add(id);
+      for (const d of batch.deleted) this.articlesWritten.add(d.key);
+    }
     let names: string[] = [];
     if (batch.liveArticleIds.length > 0) {
       // One JSON document per batch, unpacked by Postgres (json_to_recordset): the Worker only
@@ -127,19 +131,6 @@ export class SyncWriter {
     }
     if (batch.deleted.length > 0) await this.softDelete(c, batch.deleted.map((d) => d.key), batch.deleted.map((d) => d.rowversion));
     return names;
-  }
-
-  /** Adds the words of written names to the typo dictionary, as the articles trigger does. */
-  private async collectWords(c: PoolClient, names: string[]): Promise<void> {
-    await c.query(
-      `INSERT INTO search_words (tenant_id, word, ndoc)
-       SELECT $1, w.word, count(*)::int
-       FROM unnest($2::text[]) AS n(name), unnest(tsvector_to_array(to_tsvector('simple'::regconfig, n.name))) AS w(word)
-       WHERE length(w.word) >= 3 AND w.word !~ '[0-9]'
-       GROUP BY w.word
-       ON CONFLICT (tenant_id, word) DO UPDATE SET ndoc = search_words.ndoc + excluded.ndoc`,
-      [this.tenantId, names],
-    );
   }
 
   /** Deleted in the ERP: hidden from the catalog at once, child rows removed. */

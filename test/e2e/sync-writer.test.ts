@@ -50,7 +50,7 @@ async function writeAll(writer: SyncWriter, chunks: number): Promise<SyncCursor>
   const cursor: SyncCursor = { after: {} };
   for (let c = 0; c < chunks; c++) {
     const batch = chunk(1 + c * 50, 50);
-    await writes.push((previous) => writer.writeChunk(batch, cursor, previous));
+    await writes.push((previous) => writer.writeBatch(batch, cursor, previous));
   }
   await writes.drain();
   return cursor;
@@ -98,9 +98,9 @@ describe.runIf(realPostgres)("sync writer: chunks written two at a time, committ
     const bad = new WriteBatch("articles");
     bad.add(changesFrom(1051, 50).map((c, i) => (i === 10 && !c.deleted ? { ...c, row: { ...(c.row as object), name: "bad\u0000name" } } : c)));
     const after = chunk(1101, 50);
-    await writes.push((previous) => writer.writeChunk(good, cursor, previous));
-    await writes.push((previous) => writer.writeChunk(bad, cursor, previous));
-    const third = writes.push((previous) => writer.writeChunk(after, cursor, previous)).then(() => writes.drain());
+    await writes.push((previous) => writer.writeBatch(good, cursor, previous));
+    await writes.push((previous) => writer.writeBatch(bad, cursor, previous));
+    const third = writes.push((previous) => writer.writeBatch(after, cursor, previous)).then(() => writes.drain());
     await expect(third).rejects.toThrow();
     // As the runner does when a stage fails: let the writes already started finish first.
     await expect(writes.drain()).rejects.toThrow();

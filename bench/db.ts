@@ -1,26 +1,22 @@
 // `npm run bench -- db [--articles N] [--iterations N]`
 // PK lookup and a 1,000-row keyset read through Worker (wrangler dev) -> Neon driver -> ws proxy
 // -> system Postgres, against the same queries with `pg` straight to Postgres, in one run.
-import { rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Pool as NeonPool, neonConfig } from "@neondatabase/serverless";
 import pg from "pg";
 import { WebSocket } from "ws";
-import { freePort } from "../scripts/local/ports.ts";
 import { startStack } from "../scripts/local/stack.ts";
-import { startSystemPostgres } from "../scripts/local/system-postgres.ts";
 import { measure, printTable, type Summary } from "./lib/stats.ts";
-import { BENCH_SHARED_BUFFERS } from "./lib/postgres-settings.ts";
+import { freshBenchDir, startBenchPostgres } from "./lib/bench-postgres.ts";
 
 const { values } = parseArgs({ options: { articles: { type: "string", default: "200000" }, iterations: { type: "string", default: "500" } } });
 const N = Number(values.articles);
 const ITER = Number(values.iterations);
 const root = resolve(import.meta.dirname, "..");
-const dataDir = resolve(root, ".data/bench/db");
-rmSync(dataDir, { recursive: true, force: true });
+const dataDir = freshBenchDir("db");
 
-const sysPg = await startSystemPostgres({ dataDir: resolve(dataDir, "pg"), port: await freePort() , sharedBuffers: BENCH_SHARED_BUFFERS });
+const sysPg = await startBenchPostgres(resolve(dataDir, "pg"));
 const stack = await startStack({ root, dataDir: resolve(dataDir, "stack"), varsFile: resolve(dataDir, "worker.vars"), databaseUrl: sysPg.url });
 try {
   const admin = (path: string, body?: unknown) =>

@@ -15,7 +15,7 @@ import { DEV_KEYS_DIR, loadSigningKey, trustedKeysOf } from "../scripts/release/
 import type { Stack } from "../scripts/local/stack.ts";
 import { startDirectWorker } from "./lib/direct-worker.ts";
 import { type BenchTenant, benchStack, benchTenant } from "./lib/live-stack.ts";
-import { measure, printTable, type Summary, summarize } from "./lib/stats.ts";
+import { closedLoop, measure, printTable, type Summary } from "./lib/stats.ts";
 
 const { values } = parseArgs({
   options: {
@@ -72,20 +72,8 @@ async function throughput(stack: Stack, t: BenchTenant, customer: string): Promi
   // and a cold burst of CONC callers would each look the key up (CONC Postgres connections).
   await post(stack, "/v1/prices", { items: [nextItem()] }, t, customer);
   const before = t.connector.provider.metrics().calls!;
-  let next = 0;
-  const lat: number[] = [];
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONC }, async () => {
-      while (next < REQS) {
-        next++;
-        const t0 = performance.now();
-        await post(stack, "/v1/prices", { items: [nextItem()] }, t, customer);
-        lat.push(performance.now() - t0);
-      }
-    }),
-  );
-  return { rps: REQS / ((performance.now() - started) / 1000), latency: summarize(lat), erpCalls: t.connector.provider.metrics().calls! - before };
+  const run = await closedLoop(REQS, CONC, async () => void (await post(stack, "/v1/prices", { items: [nextItem()] }, t, customer)));
+  return { rps: REQS / run.seconds, latency: run.latency, erpCalls: t.connector.provider.metrics().calls! - before };
 }
 
 async function articlesFor(url: string, tenantId: string): Promise<void> {

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { EnventaSession } from "../connector-host/simulator/session.ts";
 import { benchAdmin, benchStack, benchTenant, startBenchConnector } from "./lib/live-stack.ts";
-import { measure, printTable, type Summary, summarize } from "./lib/stats.ts";
+import { closedLoop, measure, printTable, type Summary } from "./lib/stats.ts";
 
 const { values } = parseArgs({ options: { iterations: { type: "string", default: "300" }, lines: { type: "string", default: "5" }, backlog: { type: "string", default: "1000" }, articles: { type: "string", default: "20000" }, concurrency: { type: "string", default: "16" } } });
 const ITER = Number(values.iterations);
@@ -66,21 +66,10 @@ try {
   // 2. Backlog: connector offline while BACKLOG orders are placed, then connect and drain.
   await tenant.connector.stop();
   while (((await benchAdmin(stack, `/tenants/${tenant.tenantId}/connectors`)).connectors as { connected: boolean }[]).some((c) => c.connected)) await new Promise((res) => setTimeout(res, 20));
-  const enqueueLatency: number[] = [];
-  let next = 0;
-  const enqueueStarted = performance.now();
-  await Promise.all(
-    Array.from({ length: CONC }, async () => {
-      while (next < BACKLOG) {
-        next++;
-        const t0 = performance.now();
-        const out = await place(randomUUID(), body(), 202);
-        if (out.status !== "queued") throw new Error(`backlog order not queued: ${out.status}`);
-        enqueueLatency.push(performance.now() - t0);
-      }
-    }),
-  );
-  const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
+  const enqueue = await closedLoop(BACKLOG, CONC, async () => {
+    const out = await place(randomUUID(), body(), 202);
+    if (out.status !== "queued") throw new Error(`backlog order not queued: ${out.status}`);
+  });
   const queued = (await benchAdmin(stack, `/tenants/${tenant.tenantId}/connectors`)).ordersQueued as number;
   if (queued !== BACKLOG) throw new Error(`expected ${BACKLOG} queued orders, the outbox holds ${queued}`);
 
@@ -115,8 +104,7 @@ try {
     { name: "POST /v1/orders -> DO outbox -> ERP (201)", s: r.edge!, floor: r.direct! },
     { name: "POST /v1/orders replay of a stored key", s: r.replay!, floor: r.direct! },
   ]);
-  const enqueue = summarize(enqueueLatency);
-  console.log(`\nbacklog: ${BACKLOG} orders placed while the connector was offline (${CONC} concurrent): ${(BACKLOG / enqueueSeconds).toFixed(0)} orders/s accepted, 202 p50 ${enqueue.p50.toFixed(1)} ms p95 ${enqueue.p95.toFixed(1)} ms`);
+  console.log(`\nbacklog: ${BACKLOG} orders placed while the connector was offline (${CONC} concurrent): ${(BACKLOG / enqueue.seconds).toFixed(0)} orders/s accepted, 202 p50 ${enqueue.latency.p50.toFixed(1)} ms p95 ${enqueue.latency.p95.toFixed(1)} ms`);
   console.log(`drain after the connector connected: tunnel open ${drain.connectorStartToTunnelOpenMs.toFixed(0)} ms after start, first ERP order ${drain.tunnelOpenToFirstErpOrderMs.toFixed(0)} ms later,`);
   console.log(`  all ${BACKLOG} in the ERP after ${drain.tunnelOpenToAllInErpSeconds.toFixed(2)} s, outbox empty after ${drain.tunnelOpenToOutboxEmptySeconds.toFixed(2)} s: ${drain.ordersPerSecond.toFixed(0)} orders/s`);
   console.log(`exactly once: ${refs.n} ERP orders for ${accepted} accepted orders, all references distinct`);
@@ -125,7 +113,7 @@ try {
     JSON.stringify({
       bench: "orders", lines: LINES, iterations: ITER, results: r,
       ratio: { p50: r.edge!.p50 / r.direct!.p50, p95: r.edge!.p95 / r.direct!.p95, p99: r.edge!.p99 / r.direct!.p99 },
-      backlog: { enqueue: { concurrency: CONC, ordersPerSecond: BACKLOG / enqueueSeconds, latency: enqueue }, drain },
+      backlog: { enqueue: { concurrency: CONC, ordersPerSecond: BACKLOG / enqueue.seconds, latency: enqueue.latency }, drain },
       exactlyOnce: { erpOrders: Number(refs.n), accepted },
     }),
   );

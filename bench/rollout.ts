@@ -7,7 +7,7 @@
 // 3. the connector release pipeline: bundle + sign, upload, download + the supervisor's
 //    verification, against the floor of reading and hashing the artifact alone.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -18,7 +18,6 @@ import { ARTIFACT_FILE, type ReleaseManifest } from "../schema/connector-release
 import { newCustomerSigningKey, signCustomerToken } from "../scripts/local/customer-keys.ts";
 import { freePort } from "../scripts/local/ports.ts";
 import type { Stack } from "../scripts/local/stack.ts";
-import { startSystemPostgres } from "../scripts/local/system-postgres.ts";
 import { startWsProxy } from "../scripts/local/ws-proxy.ts";
 import { migrateDatabase } from "../scripts/migrate-db.ts";
 import { bundleConnector } from "../scripts/release/build.ts";
@@ -30,7 +29,7 @@ import { measureInterleaved, pairedDifferences } from "./lib/interleave.ts";
 import { startBenchConnector } from "./lib/live-stack.ts";
 import { buildBundles, startRingWorkers } from "./lib/ring-workers.ts";
 import { measure, printTable, type Summary, summarize } from "./lib/stats.ts";
-import { BENCH_SHARED_BUFFERS } from "./lib/postgres-settings.ts";
+import { freshBenchDir, startBenchPostgres } from "./lib/bench-postgres.ts";
 
 const { values } = parseArgs({
   options: {
@@ -49,13 +48,11 @@ const ADMIN_TOKEN = "bench-rollout-admin-token-0123456789abcdef";
 const BENCH_RING = "canary";
 
 const root = resolve(import.meta.dirname, "..");
-const dir = resolve(root, ".data/bench/rollout");
-rmSync(dir, { recursive: true, force: true });
-mkdirSync(dir, { recursive: true });
+const dir = freshBenchDir("rollout");
 const stops: (() => Promise<void>)[] = [];
 
 try {
-  const pgServer = await startSystemPostgres({ dataDir: join(dir, "pg"), port: await freePort() , sharedBuffers: BENCH_SHARED_BUFFERS });
+  const pgServer = await startBenchPostgres(join(dir, "pg"));
   stops.push(() => pgServer.stop());
   await migrateDatabase(pgServer.url);
   const proxy = await startWsProxy({ port: await freePort(), target: { host: pgServer.host, port: pgServer.port } });

@@ -1,16 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEV_KEYS_DIR, loadSigningKey, trustedKeysOf } from "../../scripts/release/keys.ts";
 import { migrateDatabase } from "../../scripts/migrate-db.ts";
 import type { RunningPostgres } from "../../scripts/local/embedded-postgres.ts";
 import { freePort, waitFor } from "../../scripts/local/ports.ts";
 import type { Stack } from "../../scripts/local/stack.ts";
-import { startSystemPostgres } from "../../scripts/local/system-postgres.ts";
 import { startWranglerDev } from "../../scripts/local/wrangler-dev.ts";
 import { startDirectWorker } from "./direct-worker.ts";
 import { stopTsProcess, tsProcess } from "./ts-process.ts";
-import { BENCH_SHARED_BUFFERS } from "./postgres-settings.ts";
+import { freshBenchDir, startBenchPostgres } from "./bench-postgres.ts";
 
 /** How the Worker runs: the deployable bundle straight in workerd, or under `wrangler dev`. */
 export type EdgeVia = "direct" | "dev";
@@ -38,15 +37,13 @@ export interface BenchEdge {
  */
 export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: string) => void): Promise<BenchEdge> {
   const root = resolve(import.meta.dirname, "../..");
-  const dir = resolve(root, `.data/bench/${name}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  const dir = freshBenchDir(name);
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
   };
   try {
-    const pg = await startSystemPostgres({ dataDir: join(dir, "pg"), port: await freePort() , sharedBuffers: BENCH_SHARED_BUFFERS });
+    const pg = await startBenchPostgres(join(dir, "pg"));
     stops.push(() => pg.stop());
     await migrateDatabase(pg.url);
     const proxyPort = await freePort();

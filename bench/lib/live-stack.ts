@@ -1,15 +1,13 @@
-import { createWriteStream, mkdirSync, rmSync } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseConnectorConfig } from "../../connector-host/runtime/config.ts";
 import { type RunningConnector, startConnector } from "../../connector-host/runtime/connector.ts";
 import { jsonLogger } from "../../connector-host/runtime/log.ts";
 import { ErpDatabase } from "../../connector-host/simulator/store.ts";
 import { newCustomerSigningKey, signCustomerToken } from "../../scripts/local/customer-keys.ts";
-import { freePort } from "../../scripts/local/ports.ts";
 import { type Stack, startStack } from "../../scripts/local/stack.ts";
-import { startSystemPostgres } from "../../scripts/local/system-postgres.ts";
 import type { RunningPostgres } from "../../scripts/local/embedded-postgres.ts";
-import { BENCH_SHARED_BUFFERS } from "./postgres-settings.ts";
+import { freshBenchDir, startBenchPostgres } from "./bench-postgres.ts";
 
 /** A tenant with keys, a customer-token key and its simulated ERP, no connector yet. */
 export interface ProvisionedTenant {
@@ -27,10 +25,8 @@ export interface BenchTenant extends ProvisionedTenant {
 /** System Postgres + the local stack (wrangler dev) for a benchmark, in .data/bench/<name>. */
 export async function benchStack(name: string): Promise<{ stack: Stack; pg: RunningPostgres; dir: string; stop(): Promise<void> }> {
   const root = resolve(import.meta.dirname, "../..");
-  const dir = resolve(root, `.data/bench/${name}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const pg = await startSystemPostgres({ dataDir: join(dir, "pg"), port: await freePort() , sharedBuffers: BENCH_SHARED_BUFFERS });
+  const dir = freshBenchDir(name);
+  const pg = await startBenchPostgres(join(dir, "pg"));
   const stack = await startStack({
     root, dataDir: join(dir, "stack"), varsFile: join(dir, "worker.vars"), databaseUrl: pg.url,
     // B2X_BENCH_LOG=<substring> prints the Worker/DO log lines that contain it (e.g. "sync stage").

@@ -26,6 +26,27 @@ export async function measure(n: number, warmup: number, fn: (i: number) => Prom
   return summarize(samples);
 }
 
+/**
+ * `total` calls of `fn` by `concurrency` callers, each starting its next call when its last one
+ * ends (a closed loop): the latency of every call and the wall time of the whole run.
+ */
+export async function closedLoop(total: number, concurrency: number, fn: () => Promise<void>): Promise<{ latency: Summary; seconds: number }> {
+  let next = 0;
+  const samples: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        const t = performance.now();
+        await fn();
+        samples.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latency: summarize(samples), seconds: (performance.now() - started) / 1000 };
+}
+
 const fmt = (ms: number) => (ms < 1 ? ms.toFixed(3) : ms.toFixed(2)).padStart(9);
 
 /** Prints an aligned table; `ratio` is p50 relative to the row named as floor. */

@@ -1,12 +1,10 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Overview, overviewSchema } from "../../workers/ops/overview-schema.ts";
+import { hasChromium, openPage } from "./chromium.ts";
 import { adminHttp } from "./client.ts";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
 
 /**
  * Behind the router, /ops comes from the stable ring and /v1/admin/overview is the rings' merge
@@ -19,9 +17,7 @@ describe.skipIf(!hasChromium)("ops page with the router's merged overview", () =
   let page: Page;
 
   beforeAll(async () => {
-    browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
-    page = await browser.newPage();
-    await page.setViewport({ width: 1400, height: 700 });
+    ({ browser, page } = await openPage(1400, 700));
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,19 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createRelease } from "../../scripts/release/create.ts";
 import { DEV_KEYS_DIR, loadSigningKey } from "../../scripts/release/keys.ts";
 import { readReleaseDir, uploadRelease } from "../../scripts/release/upload.ts";
+import { hasChromium, openPage } from "./chromium.ts";
 import { adminHttp } from "./client.ts";
 import { cleanupFixtures, type LiveTenant, liveTenant, waitUntil } from "./tenant-fixture.ts";
-
-/** Debian's chromium (never a downloaded browser); CI installs it and must run this test. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI === "true") throw new Error(`chromium is missing at ${CHROMIUM}: CI installs Debian's chromium package (.ci/run)`);
-if (!hasChromium) console.warn(`ops page test skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
 /** A tenant's version override must name an uploaded release: build and upload a real one. */
 async function uploadedRelease(version: string): Promise<void> {
@@ -51,9 +46,7 @@ describe.skipIf(!hasChromium)("ops page in headless Chromium", () => {
     const start = await adminHttp(`/tenants/${t.tenantId}/sync`, { method: "POST", json: { mode: "full" } });
     expect(start.status).toBe(202);
     await waitUntil(async () => (await adminHttp(`/tenants/${t.tenantId}/sync`)).body.runs[0]?.status === "succeeded", 60_000, "sync run");
-    browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
-    page = await browser.newPage();
-    await page.setViewport({ width: 1400, height: 900 });
+    ({ browser, page } = await openPage(1400, 900));
   }, 120_000);
 
   afterAll(async () => {

@@ -67,6 +67,9 @@ try {
   };
   const nouns = PRODUCT_TYPES.map((t) => t.noun);
   const typo = (w: string) => w.slice(0, 2) + w.slice(3); // "Sechskantschraube" -> "Sehskantschraube"
+  // Category pages: the storefront's other main entry besides the search box.
+  const category = (id: string) => JSON.stringify({ field: "categoryId", op: "EQ", value: id });
+  const categories = Array.from({ length: ITER }, (_, i) => `K1-${String((i % 12) + 1).padStart(2, "0")}-${(i % 6) + 1}`);
   const scenarios: [string, Record<string, string>, Record<string, string>[]][] = [
     ["narrow: 'Sechskantschraube M8x40 Edelstahl A2'", { q: "Sechskantschraube M8x40 Edelstahl A2" }, nouns.map((n, i) => ({ q: `${n} ${THREADS[i % THREADS.length]}x40 Edelstahl A2` }))],
     ["broad: product noun (~42k hits)", { q: "Sechskantschraube" }, nouns.map((q) => ({ q }))],
@@ -74,13 +77,15 @@ try {
     ["broad noun + 3 facets", { q: "Zylinderschraube", facets: "brand,category,attr:Oberfläche" }, nouns.map((q) => ({ q: `${q} Stahl`, facets: "brand,category,attr:Oberfläche" }))],
     ["article-number prefix 'SW-M8'", { q: "SW-M8" }, PRODUCT_TYPES.map((t, i) => ({ q: `${t.code}-${THREADS[i % THREADS.length]}` }))],
     ["typo 'Sehskantschraube'", { q: typo("Sechskantschraube") }, nouns.filter((n) => n.length >= 8).map((n) => ({ q: typo(n) }))],
+    ["category page (no text) + brand facet", { filter: category("K1-03-2"), facets: "brand" }, categories.map((c) => ({ filter: category(c), facets: "brand" }))],
+    ["broad noun within a category", { q: "Edelstahl", filter: category("K1-05-3") }, categories.map((c) => ({ q: "Stahl", filter: category(c) }))],
     ["1,000 results of a broad noun", { q: "Holzschraube", limit: "1000" }, nouns.map((q) => ({ q: `${q} Edelstahl`, limit: "1000" }))],
   ];
   const r: Record<string, Summary> = {};
   r.floor_narrow = await measure(ITER, 5, () => naive("Sechskantschraube M8x40 Edelstahl A2"));
   r.floor_noun = await measure(ITER, 5, () => naive("Sechskantschraube"));
   r.floor_broad = await measure(ITER, 5, () => naive("Edelstahl"));
-  const floorOf = (name: string) => (name.startsWith("narrow") ? r.floor_narrow! : name.includes("428k") ? r.floor_broad! : r.floor_noun!);
+  const floorOf = (name: string) => (name.startsWith("narrow") || name.startsWith("category") ? r.floor_narrow! : name.includes("428k") ? r.floor_broad! : r.floor_noun!);
   for (const [name, , firsts] of scenarios) r[`cold ${name}`] = await cold(firsts);
   for (const [name, params] of scenarios) r[`warm ${name}`] = await measure(ITER, 3, get(params));
   r["cached broad noun + 3 facets"] = await measure(ITER, 3, get({ q: "Zylinderschraube", facets: "brand,category,attr:Oberfläche" }, true));

@@ -54,11 +54,12 @@ export const articles = pgTable(
     index("articles_ean_idx").on(t.tenantId, t.ean),
     // Manufacturer numbers match case-insensitively, like article numbers.
     index("articles_mpn_lower_idx").on(t.tenantId, sql`lower(${t.manufacturerNumber})`),
-    index("articles_brand_idx").on(t.tenantId, t.brand),
+    // Filters compare text case-insensitively (as the ERP's SQL Server does), so the indexes
+    // that serve brand and category filters hold lower-case values (migration 0008).
+    index("articles_brand_lower_idx").on(t.tenantId, sql`lower(${t.brand})`),
     // btree_gin lets tenant_id lead the GIN indexes too.
     index("articles_search_idx").using("gin", t.tenantId, t.search),
-    index("articles_categories_idx").using("gin", t.tenantId, t.categoryIds),
-    index("articles_attributes_idx").using("gin", t.tenantId, sql`${t.attributes} jsonb_path_ops`),
+    index("articles_categories_lower_idx").using("gin", t.tenantId, sql`lower_array(${t.categoryIds})`),
     // Substrings (parts of compound words) and similarity (typos) over the normalized name.
     index("articles_name_trgm_idx").using("gin", t.tenantId, sql`${t.nameNorm} gin_trgm_ops`),
     // Article-number prefixes ("SW-M8"), case-insensitive.

@@ -1,9 +1,11 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
 import { articles } from "../../schema/index.ts";
 import type { FilterNode } from "../../schema/query-descriptor.ts";
 import { openDatabase } from "../../workers/db/client.ts";
+import { compileFilter } from "../../workers/search/compile.ts";
 import { evaluateSearchFilter } from "../../workers/search/reference.ts";
 import { fixture, loadFixture, rowOf } from "./search-fixture.ts";
 import { call, createTenantWithKey, type ErrorEnvelope } from "./helpers.ts";
@@ -116,9 +118,12 @@ describe("facets, filters and pagination", () => {
 
 const brands = [...new Set(fixture.map((f) => f.brand).filter(Boolean))] as string[];
 const leaf: fc.Arbitrary<FilterNode> = fc.oneof(
-  fc.record({ field: fc.constant("brand" as const), op: fc.constantFrom("EQ" as const, "NE" as const, "GT" as const, "LTE" as const), value: fc.constantFrom(...brands.slice(0, 8), "M") }),
+  fc.record({ field: fc.constant("brand" as const), op: fc.constantFrom("EQ" as const, "NE" as const, "GT" as const, "LTE" as const), value: fc.constantFrom(...brands.slice(0, 8), brands[0]!.toUpperCase(), "M") }),
+  // Equality in any letter case, through the lower-case indexes (and one numeric operand, which cannot use them).
+  fc.record({ field: fc.constantFrom("brand" as const, "articleNumber" as const, "manufacturerNumber" as const), op: fc.constant("IN" as const), values: fc.subarray([...brands.slice(0, 4).map((x) => x.toLowerCase()), "SW-M8X40", "sw-m8x30", "wr-0057-0840", "42", "a\"b,{NULL}\\"], { minLength: 1, maxLength: 4 }) }),
+  fc.record({ field: fc.constant("categoryId" as const), op: fc.constant("IN" as const), values: fc.subarray(["k1-01-2", "K3-21-1", "K1-01-3", "nope"], { minLength: 1, maxLength: 3 }) }),
   fc.record({ field: fc.constant("name" as const), op: fc.constant("LIKE" as const), value: fc.constantFrom("%schraube%", "Sechskant%", "%A2", "%_8%") }),
-  fc.record({ field: fc.constant("categoryId" as const), op: fc.constantFrom("EQ" as const, "NE" as const, "LIKE" as const), value: fc.constantFrom("K1-01-2", "K3-21-1", "K1-%") }),
+  fc.record({ field: fc.constant("categoryId" as const), op: fc.constantFrom("EQ" as const, "NE" as const, "LIKE" as const), value: fc.constantFrom("K1-01-2", "k1-01-2", "K3-21-1", "K1-%") }),
   fc.record({ field: fc.constant("attr:Länge" as const), op: fc.constantFrom("GT" as const, "LT" as const, "EQ" as const, "GTE" as const), value: fc.constantFrom(30, 40, "40 mm", 100) }),
   fc.record({ field: fc.constant("attr:Material" as const), op: fc.constant("EXISTS" as const) }),
   fc.record({ field: fc.constant("ean" as const), op: fc.constant("IN" as const), values: fc.subarray(fixture.slice(0, 30).map((f) => f.ean!), { minLength: 1, maxLength: 5 }) }),
@@ -140,6 +145,25 @@ describe("filter compiler", () => {
       }),
       { numRuns: 120, seed: 7 },
     );
+  });
+
+  it("answers equality on brand, category and numbers from an index, in any letter case", async () => {
+    const filters: [FilterNode, string][] = [
+      [{ field: "categoryId", op: "EQ", value: "k1-01-2" }, "articles_categories_lower_idx"],
+      [{ field: "categoryId", op: "IN", values: ["K1-01-2", "K3-21-1"] }, "articles_categories_lower_idx"],
+      [{ field: "brand", op: "EQ", value: brands[0]!.toUpperCase() }, "articles_brand_lower_idx"],
+      [{ field: "manufacturerNumber", op: "IN", values: ["wr-0057-0840", "X"] }, "articles_mpn_lower_idx"],
+    ];
+    await handle.db.execute(sql`ANALYZE articles`);
+    for (const [filter, index] of filters) {
+      // With sequential scans priced out, the plan names the index only if the condition can use it.
+      const plan = await handle.db.transaction(async (tx) => {
+        await tx.execute(sql`SET LOCAL enable_seqscan = off`);
+        const r = await tx.execute<{ "QUERY PLAN": string }>(sql`EXPLAIN SELECT count(*) FROM articles a WHERE a.tenant_id = ${a.tenantId} AND ${compileFilter(filter)}`);
+        return r.rows.map((x) => x["QUERY PLAN"]).join("\n");
+      });
+      expect(plan, JSON.stringify(filter)).toContain(index);
+    }
   });
 
   it("never returns another tenant's articles, whatever the filter", async () => {

@@ -45,7 +45,32 @@ function valueTest(v: SQL, c: Comparison): SQL {
   }
 }
 
+/**
+ * EQ / IN whose operands all compare as text: then a match is exactly "the lower-case value is
+ * one of the lower-case operands", which the lower-case indexes on brand, categories, article
+ * and manufacturer numbers can answer (a numeric operand may equal a differently written
+ * number, "40.0", so it takes the general path).
+ */
+/** A Postgres text[] literal: every element quoted, so commas, braces and "NULL" stay text. */
+const arrayLiteral = (values: string[]) => `{${values.map((v) => `"${v.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
+
+function textEquality(c: Comparison): SQL | undefined {
+  if (c.op !== "EQ" && c.op !== "IN") return undefined;
+  const operands = (c.op === "IN" ? c.values : [c.value]).map(String);
+  if (operands.some((o) => NUMERIC.test(o))) return undefined;
+  // One parameter however many values (an IN list may be longer than Postgres' 65,535
+  // parameters), folded to a constant when planned, so the planner sees the values.
+  return sql`lower_array(${arrayLiteral(operands)}::text[])`;
+}
+
 function comparison(c: Comparison): SQL {
+  const lowered = textEquality(c);
+  if (lowered && c.field === "categoryId") return sql`(lower_array(a.category_ids) && ${lowered})`;
+  if (lowered && Object.hasOwn(COLUMNS, c.field)) {
+    const col = COLUMNS[c.field as keyof typeof COLUMNS];
+    // Never NULL (a missing value matches nothing, and NOT of it is true), and still indexable.
+    return sql`(${col} IS NOT NULL AND lower(${col}) = ANY(${lowered}))`;
+  }
   if (c.field.startsWith("attr:")) {
     const key = c.field.slice(5);
     return sql`EXISTS (SELECT 1 FROM jsonb_each_text(a.attributes) e WHERE e.key = ${key} AND ${valueTest(sql`e.value`, c)})`;

@@ -192,6 +192,8 @@ export class SyncRunner {
     // Chunks arrive small (each parsed and validated in one short slice, so live calls to this
     // object wait little) and are written in batches of the tenant's sync batch size.
     let batch = new WriteBatch(entity);
+    // An incremental run's attribute sets of articles it has just written came inline with them.
+    const passOver = entity === "attributes" && writer.mode === "incremental" ? writer.wroteArticle : undefined;
     const flush = async () => {
       const full = batch;
       batch = new WriteBatch(entity);
@@ -210,9 +212,9 @@ export class SyncRunner {
       {
         initialCredit: INITIAL_CREDIT,
         onChunk: async (chunk) => {
-          const changes = validateChunk(entity, chunk);
-          batch.add(changes);
-          rows += changes.length;
+          const valid = validateChunk(entity, chunk, passOver);
+          batch.add(valid);
+          rows += valid.changes.length + valid.passedOver;
           if (batch.size < config.erpProvider.syncBatchSize) return;
           // Encoding a batch for Postgres is the longest slice of a sync: let live calls in first.
           await nextTurn();

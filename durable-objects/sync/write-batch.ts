@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { Change, SyncEntity, articleRow, attributeSet } from "./rows.ts";
+import type { Change, SyncEntity, ValidChunk, articleRow, attributeSet } from "./rows.ts";
 
 type Article = z.output<typeof articleRow>;
 type AttributeItem = z.output<typeof attributeSet>["items"][number];
@@ -30,10 +30,11 @@ export class WriteBatch {
 
   constructor(readonly entity: SyncEntity) {}
 
-  add(changes: Change<unknown>[]): void {
-    for (const change of changes) {
+  add(chunk: ValidChunk): void {
+    this.size += chunk.passedOver;
+    if (chunk.lastRowversion > 0) this.lastRowversion = chunk.lastRowversion;
+    for (const change of chunk.changes) {
       this.size++;
-      this.lastRowversion = change.rowversion;
       if (change.deleted) this.deleted.push({ key: change.key, rowversion: change.rowversion });
       else this.newestChangeAt = Math.max(this.newestChangeAt, Date.parse((change.row as { changedAt: string }).changedAt));
       if (this.entity !== "articles") this.changes.push(change);

@@ -24,10 +24,11 @@ const attributesJson = (items: AttributeSet["items"]) => JSON.stringify(attribut
 export class SyncWriter {
   /**
    * Articles this incremental run wrote in its articles stage. Their attribute changes up to the
-   * horizon were read inline with them, so the attributes stage skips them. Kept in memory only:
-   * after a restart nothing is skipped, which is slower but just as right.
+   * horizon were read inline with them, so the attributes stage passes them over. Kept in memory
+   * only: after a restart nothing is passed over, which is slower but just as right.
    */
   private readonly articlesWritten = new Set<string>();
+  readonly wroteArticle = (articleId: string) => this.articlesWritten.has(articleId);
 
   constructor(
     private readonly pool: Pool,
@@ -148,7 +149,6 @@ export class SyncWriter {
     const ids: string[] = [];
     const values: string[] = [];
     for (const ch of changes) {
-      if (this.articlesWritten.has(ch.key)) continue;
       ids.push(ch.key);
       values.push(ch.deleted ? "{}" : attributesJson(ch.row.items));
     }

@@ -2,7 +2,7 @@ import type { Pool } from "@neondatabase/serverless";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { OrderedWrites } from "../../durable-objects/sync/ordered-writes.ts";
-import { type Change, validateChunk } from "../../durable-objects/sync/rows.ts";
+import { type ValidChunk, validateChunk } from "../../durable-objects/sync/rows.ts";
 import { WriteBatch } from "../../durable-objects/sync/write-batch.ts";
 import { SyncWriter } from "../../durable-objects/sync/writer.ts";
 import type { SyncCursor } from "../../schema/sync.ts";
@@ -21,7 +21,7 @@ function chunk(from: number, n: number): WriteBatch {
   return batch;
 }
 
-function changesFrom(from: number, n: number): Change<unknown>[] {
+function changesFrom(from: number, n: number): ValidChunk {
   const rows = Array.from({ length: n }, (_, i) => {
     const rv = from + i;
     const articleId = `A${rv}`;
@@ -96,7 +96,8 @@ describe.runIf(realPostgres)("sync writer: chunks written two at a time, committ
     const good = chunk(1001, 50);
     // Bypasses validation on purpose: a name the database refuses (NUL) fails that chunk inside Postgres.
     const bad = new WriteBatch("articles");
-    bad.add(changesFrom(1051, 50).map((c, i) => (i === 10 && !c.deleted ? { ...c, row: { ...(c.row as object), name: "bad\u0000name" } } : c)));
+    const valid = changesFrom(1051, 50);
+    bad.add({ ...valid, changes: valid.changes.map((c, i) => (i === 10 && !c.deleted ? { ...c, row: { ...(c.row as object), name: "bad\u0000name" } } : c)) });
     const after = chunk(1101, 50);
     await writes.push((previous) => writer.writeBatch(good, cursor, previous));
     await writes.push((previous) => writer.writeBatch(bad, cursor, previous));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseStageDone, stageCollector } from "./sync-stages.ts";
+import { parseStageDone, parseWarmDone, stageCollector } from "./sync-stages.ts";
 
 const line = (fields: Record<string, unknown>) => JSON.stringify({ ts: "2025-01-01T00:00:00.000Z", level: "info", msg: "sync stage done", tenantId: "t", ...fields });
 
@@ -22,5 +22,14 @@ describe("sync stage lines", () => {
     expect(c.forRun("a").map((s) => s.entity)).toEqual(["articles", "media"]);
     expect(c.forRun("b")).toHaveLength(1);
     expect(c.forRun("c")).toEqual([]);
+  });
+
+  it("reads the search warm-up that follows a commit, rebuilt or not", () => {
+    const c = stageCollector();
+    c.onLine(`[wrangler:info] ${JSON.stringify({ msg: "search summaries rebuilt", catalogVersion: 3, rebuilt: 30, dropped: 2, ms: 4100 })}`);
+    c.onLine(JSON.stringify({ msg: "search summaries not rebuilt", catalogVersion: 4, error: "x" }));
+    expect(c.warmups[0]).toEqual({ catalogVersion: 3, ms: 4100 });
+    expect(c.warmups[1]!.catalogVersion).toBe(4);
+    expect(parseWarmDone(line({ runId: "r", entity: "articles", rows: 1, ms: 1 }))).toBeUndefined();
   });
 });

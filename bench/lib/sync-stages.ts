@@ -22,14 +22,34 @@ export function parseStageDone(line: string): StageDone | undefined {
   }
 }
 
-/** Collects the stages of every run from the Worker's log lines, in the order they finished. */
-export function stageCollector(): { onLine(line: string): void; forRun(runId: string): StageDone[] } {
+/** The search summaries rebuilt after a run's commit (runner.warmSearch): its catalog version and time. */
+export function parseWarmDone(line: string): { catalogVersion: number; ms: number } | undefined {
+  const start = line.indexOf("{");
+  if (start < 0 || !line.includes("search summaries")) return undefined;
+  try {
+    const o = JSON.parse(line.slice(start)) as Record<string, unknown>;
+    if ((o.msg !== "search summaries rebuilt" && o.msg !== "search summaries not rebuilt") || typeof o.catalogVersion !== "number") return undefined;
+    return { catalogVersion: o.catalogVersion, ms: typeof o.ms === "number" ? o.ms : Number.NaN };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Collects the stages of every run from the Worker's log lines, in the order they finished, and
+ * the post-commit search warm-ups that followed them.
+ */
+export function stageCollector(): { onLine(line: string): void; forRun(runId: string): StageDone[]; warmups: { catalogVersion: number; ms: number }[] } {
   const stages: StageDone[] = [];
+  const warmups: { catalogVersion: number; ms: number }[] = [];
   return {
     onLine(line) {
       const s = parseStageDone(line);
       if (s) stages.push(s);
+      const w = parseWarmDone(line);
+      if (w) warmups.push(w);
     },
     forRun: (runId) => stages.filter((s) => s.runId === runId),
+    warmups,
   };
 }

@@ -162,8 +162,9 @@ export class SyncRunner {
   private warmSearch(tenantId: string, version: number): void {
     const log = this.log();
     const handle = openDatabase(this.env);
+    const started = Date.now();
     warmSummaries(handle.db, tenantId, version - 1, version, SEARCH_WARM_BUDGET_MS)
-      .then((r) => log("info", "search summaries rebuilt", { catalogVersion: version, ...r }))
+      .then((r) => log("info", "search summaries rebuilt", { catalogVersion: version, ...r, ms: Date.now() - started }))
       .catch((err: unknown) => log("warn", "search summaries not rebuilt", { error: String(err) }))
       .finally(() => handle.pool.end().catch(() => {}));
   }

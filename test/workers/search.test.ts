@@ -38,7 +38,7 @@ beforeAll(async () => {
 afterAll(() => handle.pool.end());
 
 describe("German relevance (fixture of 200 articles)", () => {
-  const cases: { name: string; q: string; first?: string; contains?: string[]; before?: [string, string][]; fuzzy?: boolean }[] = [
+  const cases: { name: string; q: string; first?: string; contains?: string[]; excludes?: string[]; before?: [string, string][]; fuzzy?: boolean }[] = [
     { name: "stemming: plural finds singular", q: "Schrauben", contains: ["R-SCHRAUBE", "R-EDELSTAHLSCHRAUBE"] },
     { name: "compound part, ranked below a whole-word match", q: "edelstahl", contains: ["R-EDELSTAHLSCHRAUBE"], before: [["R-EDELSTAHL-STAB", "R-EDELSTAHLSCHRAUBE"]] },
     { name: "exact article number first", q: "SW-M8X40-A2", first: "R-SW-M8X40", before: [["R-SW-M8X40", "R-SW-MENTION"]] },
@@ -46,6 +46,7 @@ describe("German relevance (fixture of 200 articles)", () => {
     { name: "exact manufacturer number first", q: "WR-0057-0840", first: "R-SCHRAUBE" },
     { name: "article-number prefix", q: "SW-M8", contains: ["R-SW-M8X40", "R-SW-M8X30"] },
     { name: "typo tolerance", q: "shraube", contains: ["R-SCHRAUBE"], fuzzy: true },
+    { name: "typo tolerance keeps the size asked for", q: "Sechskantshraube M8x40", contains: ["R-SW-M8X40"], excludes: ["R-SW-M8X30"], fuzzy: true },
     { name: "inflection: Muttern finds Mutter", q: "Muttern", contains: ["R-MUTTER"] },
     { name: "ß and ss: Masse finds Maßen", q: "Masse", contains: ["R-MASSE"] },
     { name: "ß and ss: Fussplatte finds Fußplatte", q: "Fussplatte", contains: ["R-FUSS"] },
@@ -59,6 +60,7 @@ describe("German relevance (fixture of 200 articles)", () => {
       const got = ids(body);
       if (c.first) expect(got[0]).toBe(c.first);
       for (const id of c.contains ?? []) expect(got).toContain(id);
+      for (const id of c.excludes ?? []) expect(got).not.toContain(id);
       for (const [x, y] of c.before ?? []) {
         expect(got).toContain(x);
         expect(got).toContain(y);

@@ -35,15 +35,20 @@ export function textMatch(q: string): TextMatch | undefined {
   };
 }
 
+const words = (q: string) => [...new Set(normalize(q).split(/[^a-z0-9]+/).filter(Boolean))];
+const isCorrectable = (t: string) => t.length >= 4 && !/\d/.test(t);
 /** Query words worth correcting: letters, at least 4 of them (sizes and numbers never are). */
-const correctable = (q: string) => [...new Set(normalize(q).split(/[^a-z0-9]+/).filter((t) => t.length >= 4 && !/\d/.test(t)))].slice(0, 5);
+const correctable = (q: string) => words(q).filter(isCorrectable).slice(0, 5);
+/** The other words (sizes, numbers, short words like "A2"): they must still match as typed. */
+const keptAsTyped = (q: string) => words(q).filter((t) => !isCorrectable(t)).slice(0, 10);
 /** Corrections kept per misspelt word (most similar first, then the most common). */
 const CANDIDATES = 8;
 
 /**
  * Near spellings when nothing matched as typed: each word is looked up in the tenant's
  * dictionary of name words (`search_words`, a few hundred rows) by trigram word similarity, and
- * the query becomes "every word matches one of its corrections" (full text, stemmed), so a typo
+ * the query becomes "every word matches one of its corrections, and every word that is not
+ * corrected (sizes, numbers, short words) matches as typed" (full text, stemmed), so a typo
  * costs one small lookup plus an ordinary indexed search. Undefined when a word has no
  * correction: then nothing is near enough.
  */
@@ -62,6 +67,8 @@ export async function fuzzyMatch(db: Database, tenantId: string, q: string): Pro
   const byTerm = new Map(found.rows.map((r) => [r.term, r.words]));
   if (terms.some((t) => !byTerm.get(t)?.length)) return undefined;
   const perTerm = terms.map((t) => sql`(${sql.join(byTerm.get(t)!.map((w) => sql`plainto_tsquery('german', ${w})`), sql` || `)})`);
+  // "Sehskantschraube M8x40" means Sechskantschraube in M8x40, not every Sechskantschraube.
+  for (const t of keptAsTyped(q)) perTerm.push(sql`plainto_tsquery('german', ${t})`);
   const tsq = sql`(${sql.join(perTerm, sql` && `)})`;
   return { where: sql`(a.search @@ ${tsq})`, score: sql`(ts_rank('{0.05, 0.2, 0.5, 1.0}', a.search, ${tsq})::float8 * 10)` };
 }

@@ -7,7 +7,7 @@ export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  */
 export class CallMetrics {
   /** Deltas not yet written: counting in memory keeps SQLite writes off the per-call path. */
-  private pending = new Map<string, { operation: string; status: string; count: number; bucket: number[]; sum: number; timed: number }>();
+  private pending = new Map<string, { operation: string; status: string; count: number; bucket: number[]; sum: number }>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly sql: SqlStorage) {
@@ -19,14 +19,15 @@ export class CallMetrics {
   record(operation: string, status: string, seconds: number): void {
     const key = `${operation}\u0000${status}`;
     let p = this.pending.get(key);
-    if (!p) this.pending.set(key, (p = { operation, status, count: 0, bucket: new Array<number>(DURATION_BUCKETS.length + 1).fill(0), sum: 0, timed: 0 }));
+    if (!p) this.pending.set(key, (p = { operation, status, count: 0, bucket: new Array<number>(DURATION_BUCKETS.length + 1).fill(0), sum: 0 }));
     p.count++;
-    if (seconds > 0) {
-      const bucket = DURATION_BUCKETS.findIndex((b) => seconds <= b);
-      p.bucket[bucket === -1 ? DURATION_BUCKETS.length : bucket]!++;
-      p.sum += seconds;
-      p.timed++;
-    }
+    // Every call is an observation, a 0 s one too: workerd's clock only moves with I/O, so a
+    // call answered between two clock updates measures 0 s, and leaving it out made the
+    // histogram's count disagree with requests_total (and a scrape miss the series entirely).
+    const s = Math.max(0, seconds);
+    const bucket = DURATION_BUCKETS.findIndex((b) => s <= b);
+    p.bucket[bucket === -1 ? DURATION_BUCKETS.length : bucket]!++;
+    p.sum += s;
     // Written within a second; at most that much is lost if the object is evicted.
     this.flushTimer ??= setTimeout(() => this.flush(), 1_000);
   }
@@ -39,7 +40,7 @@ export class CallMetrics {
       p.bucket.forEach((n, bucket) => {
         if (n > 0) this.sql.exec(`INSERT INTO call_durations VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count`, p.operation, bucket, n);
       });
-      if (p.timed > 0) this.sql.exec(`INSERT INTO call_duration_sums VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET sum = sum + excluded.sum, count = count + excluded.count`, p.operation, p.sum, p.timed);
+      this.sql.exec(`INSERT INTO call_duration_sums VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET sum = sum + excluded.sum, count = count + excluded.count`, p.operation, p.sum, p.count);
     }
     this.pending.clear();
   }

@@ -39,7 +39,8 @@ describe("GET /metrics", () => {
     expect((await admin("/tenants", "POST", { tenantId: a, name: a, rolloutRing: "canary" })).status).toBe(201);
     expect((await admin("/tenants", "POST", { tenantId: b, name: b })).status).toBe(201);
     // ERP calls in both tenants' sessions, so their histograms interleave in the sources.
-    for (const [tenant, seconds] of [[a, 0.02], [a, 3], [b, 0.2]] as const) {
+    // A call answered before workerd's clock moved measures 0 s: still an observation.
+    for (const [tenant, seconds] of [[a, 0.02], [a, 3], [b, 0.2], [b, 0]] as const) {
       const stub = env.TENANT_SESSION.get(env.TENANT_SESSION.idFromName(tenant));
       await runInDurableObject(stub, (instance: TenantSession) => (instance as unknown as { metrics: CallMetrics }).metrics.record("erp.prices", seconds > 1 ? "deadline_exceeded" : "success", seconds));
     }
@@ -53,7 +54,9 @@ describe("GET /metrics", () => {
     expect(m.of("b2x_tenant_info", { tenant: b })[0]!.labels.ring).toBe("stable");
     expect(m.of("b2x_tenant_session_up", { tenant: a })[0]!.value).toBe(1);
     expect(m.of("erp_provider_requests_total", { tenant: a, status: "deadline_exceeded" })[0]!.value).toBe(1);
-    expect(m.of("erp_provider_request_duration_seconds_count", { tenant: b })[0]!.value).toBe(1);
+    expect(m.of("erp_provider_request_duration_seconds_count", { tenant: b })[0]!.value).toBe(2);
+    expect(m.of("erp_provider_request_duration_seconds_bucket", { tenant: b, le: "0.001" })[0]!.value).toBe(1);
+    expect(m.of("erp_provider_requests_total", { tenant: b, status: "success" })[0]!.value).toBe(2);
     expect(m.of("b2x_connectors_online", { tenant: b })[0]!.value).toBe(0);
     expect(m.of("b2x_sync_runs_total", { tenant: a, mode: "full", status: "succeeded" })[0]!.value).toBe(7);
     expect(m.of("b2x_sync_runs_total", { tenant: a, mode: "full", status: "failed" })[0]!.value).toBe(1);

@@ -45,15 +45,15 @@ function valueTest(v: SQL, c: Comparison): SQL {
   }
 }
 
+/** A Postgres text[] literal: every element quoted, so commas, braces and "NULL" stay text. */
+const arrayLiteral = (values: string[]) => `{${values.map((v) => `"${v.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
+
 /**
  * EQ / IN whose operands all compare as text: then a match is exactly "the lower-case value is
  * one of the lower-case operands", which the lower-case indexes on brand, categories, article
  * and manufacturer numbers can answer (a numeric operand may equal a differently written
  * number, "40.0", so it takes the general path).
  */
-/** A Postgres text[] literal: every element quoted, so commas, braces and "NULL" stay text. */
-const arrayLiteral = (values: string[]) => `{${values.map((v) => `"${v.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
-
 function textEquality(c: Comparison): SQL | undefined {
   if (c.op !== "EQ" && c.op !== "IN") return undefined;
   const operands = (c.op === "IN" ? c.values : [c.value]).map(String);

@@ -213,9 +213,8 @@ export class SyncRunner {
       {
         initialCredit: INITIAL_CREDIT,
         onChunk: async (chunk) => {
-          const valid = validateChunk(entity, chunk, passOver);
-          batch.add(valid);
-          rows += valid.changes.length + valid.passedOver;
+          batch.add(validateChunk(entity, chunk, passOver));
+          rows += chunk.length;
           if (batch.size < config.erpProvider.syncBatchSize) return;
           // Encoding a batch for Postgres is the longest slice of a sync: let live calls in first.
           await nextTurn();

@@ -146,13 +146,10 @@ export class SyncWriter {
   }
 
   private async attributes(c: PoolClient, changes: Change<AttributeSet>[]): Promise<void> {
-    const ids: string[] = [];
-    const values: string[] = [];
-    for (const ch of changes) {
-      ids.push(ch.key);
-      values.push(ch.deleted ? "{}" : attributesJson(ch.row.items));
-    }
-    if (ids.length === 0) return;
+    // Empty when every set of the batch was passed over (see SyncWriter.wroteArticle).
+    if (changes.length === 0) return;
+    const ids = changes.map((ch) => ch.key);
+    const values = changes.map((ch) => (ch.deleted ? "{}" : attributesJson(ch.row.items)));
     await c.query(
       `UPDATE articles a SET attributes = x.attrs::jsonb, updated_at = now()
        FROM unnest($2::text[], $3::text[]) AS x(id, attrs)

@@ -60,8 +60,8 @@ export const articles = pgTable(
     // btree_gin lets tenant_id lead the GIN indexes too.
     index("articles_search_idx").using("gin", t.tenantId, t.search),
     index("articles_categories_lower_idx").using("gin", t.tenantId, sql`lower_array(${t.categoryIds})`),
-    // Substrings (parts of compound words) and similarity (typos) over the normalized name.
-    index("articles_name_trgm_idx").using("gin", t.tenantId, sql`${t.nameNorm} gin_trgm_ops`),
+    // No trigram index over names: parts of compound words and typos are looked up in the small
+    // dictionary of name words (search_words) and matched through `search` (migration 0009).
     // Article-number prefixes ("SW-M8"), case-insensitive.
     index("articles_number_prefix_idx").on(t.tenantId, sql`lower(${t.articleNumber}) text_pattern_ops`),
   ],

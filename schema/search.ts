@@ -1,13 +1,19 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 import { NORMALIZE_SQL } from "./catalog.ts";
 import { tenantRef } from "./tenants.ts";
 
 /**
- * The words of the tenant's article names (no numbers or sizes): the dictionary a misspelt
- * query word is corrected against. A few hundred rows instead of 1.5M names, so typo tolerance
- * is a trigram lookup in a small table. Kept by a statement trigger on `articles` (migration
- * 0004), so every way rows arrive (sync, COPY, fixtures) feeds it.
+ * The words of the tenant's article names, each at least 2 characters: a few hundred rows
+ * instead of 1.5M names. Two uses:
+ * - typo tolerance: a misspelt query word is corrected against the `correctable` words (letters
+ *   only, 3 or more), by trigram similarity;
+ * - parts of compound words and sizes: a query word becomes every name word that contains it
+ *   ("schraube" -> "sechskantschraube", "m8" -> "m8x40"), so the match stays a full-text index
+ *   lookup instead of a substring scan over 1.5M names.
+ * Kept by a statement trigger on `articles` (migration 0004) and by the sync writer (0007),
+ * so every way rows arrive feeds it. Words are never removed: a word no name has any more
+ * only costs a lexeme that matches nothing.
  */
 export const searchWords = pgTable(
   "search_words",
@@ -17,6 +23,8 @@ export const searchWords = pgTable(
     word: text("word").notNull(),
     /** Spelled out like `name_norm` (ä -> ae, ß -> ss): what a query word is compared with. */
     wordNorm: text("word_norm").generatedAlwaysAs(sql.raw(NORMALIZE_SQL("word"))),
+    /** Letters only, 3 or more: a word a typo may be corrected to (never a size or a number). */
+    correctable: boolean("correctable").generatedAlwaysAs(sql`word !~ '[0-9]' AND length(word) >= 3`),
     /** Rows that brought the word (a popularity hint for choosing between corrections). */
     ndoc: integer("ndoc").notNull().default(0),
   },

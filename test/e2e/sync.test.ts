@@ -60,7 +60,7 @@ describe("master-data sync (real Postgres, connector and simulator)", () => {
     // Search follows the sync: after the commit the summaries of the commonest name words are
     // rebuilt for the new catalog version, and what they answer equals Postgres' own count.
     const current = async () => (await pgQuery<{ v: string }>(url, `SELECT catalog_version AS v FROM tenants WHERE tenant_id = $1`, [t.tenantId]))[0]!.v;
-    const [common] = await pgQuery<{ word: string }>(url, `SELECT word FROM search_words WHERE tenant_id = $1 ORDER BY ndoc DESC, word LIMIT 1`, [t.tenantId]);
+    const [common] = await pgQuery<{ word: string }>(url, `SELECT word FROM search_words WHERE tenant_id = $1 AND correctable ORDER BY ndoc DESC, word LIMIT 1`, [t.tenantId]);
     await waitUntil(
       async () => (await pgQuery(url, `SELECT 1 FROM search_summaries WHERE tenant_id = $1 AND catalog_version = $2 AND request->>'q' = $3`, [t.tenantId, await current(), common!.word])).length > 0,
       60_000,

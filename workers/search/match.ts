@@ -1,11 +1,51 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { likeEscape, looksLikeNumber, normalize, substringTerms } from "./normalize.ts";
+import { likeEscape, looksLikeNumber, normalize, partOfWords, queryWords, substringTerms } from "./normalize.ts";
 
 /** How a query selects articles (`where`) and orders them (`score`, higher first). */
 export interface TextMatch {
   where: SQL;
   score: SQL;
+}
+
+/** At most this many query words are expanded to the name words containing them. */
+const EXPANDED_WORDS = 5;
+
+/**
+ * The lexemes (weight A: the name) of every dictionary word that contains the spelled-out
+ * query word `n`, or its stem, as one OR query; NULL when no name word contains it (or `n` is a
+ * stop word: it has no stem). The dictionary is small (`search_words`), so this is a quick
+ * lookup, and the article match it feeds stays a full-text index scan. A word that parses into
+ * several lexemes ("sw-m8") is left out: its parts are dictionary words of their own.
+ */
+function nameWordsContaining(tenantId: string, n: string): SQL {
+  // Terms are [a-z0-9]+ (partOfWords), and so are their stems: safe inside a LIKE pattern.
+  // A lexeme is quoted for tsquery input, backslash (chr 92) and quote escaped.
+  return sql`(SELECT string_agg('''' || replace(replace(l.ls[1], chr(92), chr(92) || chr(92)), '''', '''''') || ''':A', ' | ')::tsquery
+    FROM search_words w CROSS JOIN LATERAL (SELECT tsvector_to_array(to_tsvector('german', w.word)) AS ls) l
+    WHERE w.tenant_id = ${tenantId} AND cardinality(l.ls) = 1
+      AND w.word_norm LIKE ('%' || (ts_lexize('german_stem', ${n}))[1] || '%'))`;
+}
+
+/**
+ * The full-text match of `q` (false when it has no words): every word matches as typed (stemmed, anywhere in the document)
+ * or, for words that may be part of a longer word (partOfWords), as part of a word of the name:
+ * "edelstahl" finds "Edelstahlschraube", "Schrauben" finds "Sechskantschraube", "M8" finds
+ * "M8x40". Computed once per statement (a scalar subquery), so Postgres matches it through the
+ * GIN index on `search` like any other full-text query.
+ */
+function documentMatch(tenantId: string, q: string): SQL {
+  const expanded: SQL[] = [];
+  const plain: string[] = [];
+  for (const w of queryWords(q)) {
+    const n = normalize(w);
+    if (expanded.length < EXPANDED_WORDS && partOfWords(n)) {
+      // A stop word ("für") stays out of the query, as plainto_tsquery leaves it out.
+      expanded.push(sql`(SELECT CASE WHEN numnode(t) = 0 THEN t ELSE coalesce(t || ${nameWordsContaining(tenantId, n)}, t) END FROM plainto_tsquery('german', ${w}) t)`);
+    } else plain.push(w);
+  }
+  if (plain.length > 0) expanded.push(sql`plainto_tsquery('german', ${plain.join(" ")})`);
+  return expanded.length > 0 ? sql`a.search @@ (SELECT ${sql.join(expanded, sql` && `)})` : sql`false`;
 }
 
 /**
@@ -16,22 +56,22 @@ export interface TextMatch {
  * "Schrauben" in "Sechskantschraube"): below a whole-word name match (about 6), above a match
  * in attributes or description only.
  */
-export function textMatch(q: string): TextMatch | undefined {
+export function textMatch(tenantId: string, q: string): TextMatch | undefined {
   if (!q) return undefined;
   const qn = normalize(q);
   // Each branch must match an index of its own so the OR stays a BitmapOr, never a table scan:
-  // lower(article_number) (prefix index), ean, lower(manufacturer_number). Case never matters,
-  // so a query's results depend on its lower-case form only (summaries are keyed by it).
+  // the GIN index on `search`, lower(article_number) (prefix index), ean, lower(manufacturer_number).
+  // Case never matters, so a query's results depend on its lower-case form only (summaries are keyed by it).
   const ql = q.toLowerCase();
   const exact = sql`(lower(a.article_number) = ${qn} OR a.ean = ${q} OR lower(a.manufacturer_number) = ${ql})`;
   const prefix = looksLikeNumber(q) ? sql`lower(a.article_number) LIKE ${`${likeEscape(q.toLowerCase())}%`}` : sql`false`;
-  // Terms are [a-z0-9]+ (substringTerms), and so are their stems: safe inside a LIKE pattern.
+  // Scoring only (checked on the matched rows): the stem of every word is inside the name.
   const parts = substringTerms(q).map((t) => sql`a.name_norm LIKE ('%' || coalesce((ts_lexize('german_stem', ${t}))[1], ${t}) || '%')`);
-  const compound = parts.length > 0 ? sql`(${sql.join(parts, sql` AND `)})` : sql`false`;
+  const inName = parts.length > 0 ? sql`(${sql.join(parts, sql` AND `)})` : sql`false`;
   const tsq = sql`plainto_tsquery('german', ${q})`;
   return {
-    where: sql`(a.search @@ ${tsq} OR ${exact} OR ${prefix} OR ${compound})`,
-    score: sql`((CASE WHEN ${exact} THEN 100 ELSE 0 END) + (CASE WHEN ${prefix} THEN 50 ELSE 0 END) + ts_rank('{0.05, 0.2, 0.5, 1.0}', a.search, ${tsq})::float8 * 10 + (CASE WHEN ${compound} THEN 3 ELSE 0 END))`,
+    where: sql`(${documentMatch(tenantId, q)} OR ${exact} OR ${prefix})`,
+    score: sql`((CASE WHEN ${exact} THEN 100 ELSE 0 END) + (CASE WHEN ${prefix} THEN 50 ELSE 0 END) + ts_rank('{0.05, 0.2, 0.5, 1.0}', a.search, ${tsq})::float8 * 10 + (CASE WHEN ${inName} THEN 3 ELSE 0 END))`,
   };
 }
 
@@ -41,12 +81,15 @@ const isCorrectable = (t: string) => t.length >= 4 && !/\d/.test(t);
 const correctable = (q: string) => words(q).filter(isCorrectable).slice(0, 5);
 /** The other words (sizes, numbers, short words like "A2"): they must still match as typed. */
 const keptAsTyped = (q: string) => words(q).filter((t) => !isCorrectable(t)).slice(0, 10);
-/** Corrections kept per misspelt word (most similar first, then the most common). */
+/**
+ * Corrections kept per misspelt word: most similar part first, then the most similar whole word
+ * ("shraube" keeps "schraube" among a dozen "...schraube" compounds), then the most common.
+ */
 const CANDIDATES = 8;
 
 /**
  * Near spellings when nothing matched as typed: each word is looked up in the tenant's
- * dictionary of name words (`search_words`, a few hundred rows) by trigram word similarity, and
+ * dictionary of name words (`search_words`, a few hundred rows; the `correctable` ones) by trigram word similarity, and
  * the query becomes "every word matches one of its corrections, and every word that is not
  * corrected (sizes, numbers, short words) matches as typed" (full text, stemmed), so a typo
  * costs one small lookup plus an ordinary indexed search. Undefined when a word has no
@@ -59,8 +102,8 @@ export async function fuzzyMatch(db: Database, tenantId: string, q: string): Pro
     SELECT t.term, array_agg(c.word ORDER BY c.rank) AS words
     FROM unnest(ARRAY[${sql.join(terms.map((t) => sql`${t}`), sql`, `)}]::text[]) AS t(term)
     CROSS JOIN LATERAL (
-      SELECT w.word, row_number() OVER (ORDER BY word_similarity(t.term, w.word_norm) DESC, w.ndoc DESC, w.word) AS rank
-      FROM search_words w WHERE w.tenant_id = ${tenantId} AND t.term <% w.word_norm
+      SELECT w.word, row_number() OVER (ORDER BY word_similarity(t.term, w.word_norm) DESC, similarity(t.term, w.word_norm) DESC, w.ndoc DESC, w.word) AS rank
+      FROM search_words w WHERE w.tenant_id = ${tenantId} AND w.correctable AND t.term <% w.word_norm
       ORDER BY rank LIMIT ${CANDIDATES}
     ) c
     GROUP BY t.term`);

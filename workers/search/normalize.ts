@@ -23,6 +23,16 @@ export function substringTerms(q: string): string[] {
   return [...new Set(normalize(q).split(/[^a-z0-9]+/).filter((t) => t.length >= 4 && /[a-z]/.test(t)))].slice(0, 5);
 }
 
+/** The query's words as typed, once each (in any case): letters and digits; everything else separates. */
+export const queryWords = (q: string): string[] => [...new Map(q.split(/[^\p{L}\p{N}]+/u).filter(Boolean).map((w) => [w.toLowerCase(), w])).values()];
+
+/**
+ * Whether a spelled-out query word may stand for part of a longer name word: 4 or more letters
+ * ("schraube" in "Sechskantschraube"), or letters with digits ("m8" in "M8x40"). Shorter words
+ * and plain numbers ("A", "DIN", "912") match whole words only.
+ */
+export const partOfWords = (n: string): boolean => /^[a-z0-9]+$/.test(n) && /[a-z]/.test(n) && (n.length >= 4 || (n.length >= 2 && /\d/.test(n)));
+
 /** Escapes LIKE wildcards so user text matches literally. */
 export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 

@@ -118,7 +118,7 @@ export async function search(db: Database, tenantId: string, input: SearchReques
     const fuzzy = await fuzzyMatch(db, tenantId, q);
     if (fuzzy) return answer(db, tenantId, req, fuzzy, true, ctx);
   }
-  const exact = await answer(db, tenantId, req, textMatch(q), false, ctx);
+  const exact = await answer(db, tenantId, req, textMatch(tenantId, q), false, ctx);
   if (exact.total > 0 || !q || req.cursor) return exact;
   const fuzzy = await fuzzyMatch(db, tenantId, q);
   return fuzzy ? answer(db, tenantId, req, fuzzy, true, ctx) : exact;

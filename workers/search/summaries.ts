@@ -86,7 +86,7 @@ export async function warmSummaries(db: Database, tenantId: string, from: number
     .limit(limit);
   // Then the catalog's most common name words: the broad single-word queries a storefront
   // gets first (and the slowest to count), even before anyone asked them at this version.
-  const words = await db.select({ word: searchWords.word }).from(searchWords).where(eq(searchWords.tenantId, tenantId)).orderBy(desc(searchWords.ndoc), searchWords.word).limit(seedWords);
+  const words = await db.select({ word: searchWords.word }).from(searchWords).where(and(eq(searchWords.tenantId, tenantId), eq(searchWords.correctable, true))).orderBy(desc(searchWords.ndoc), searchWords.word).limit(seedWords);
   const known = new Set(await Promise.all(hot.map((h) => summaryKey(h.request))));
   for (const { word } of words) {
     const request: SummaryRequest = { q: word, fuzzy: false };
@@ -95,7 +95,7 @@ export async function warmSummaries(db: Database, tenantId: string, from: number
   let rebuilt = 0;
   for (const { request, facets } of hot) {
     if (performance.now() - started > budgetMs) break;
-    const match = request.fuzzy ? await fuzzyMatch(db, tenantId, request.q) : textMatch(request.q);
+    const match = request.fuzzy ? await fuzzyMatch(db, tenantId, request.q) : textMatch(tenantId, request.q);
     if (request.fuzzy && !match) continue;
     await storeSummary(db, tenantId, to, request, match, Object.keys(facets));
     rebuilt++;

@@ -47,22 +47,28 @@ try {
     await c.query(`SELECT count(*) FROM articles, websearch_to_tsquery('german', $2) query WHERE tenant_id = $1 AND search @@ query`, [TENANT, q]);
     await c.query(`SELECT brand, count(*) FROM articles, websearch_to_tsquery('german', $2) query WHERE tenant_id = $1 AND search @@ query GROUP BY brand ORDER BY 2 DESC LIMIT 20`, [TENANT, q]);
   };
-  const summaries = async () => Number((await c.query(`SELECT count(*) FROM search_summaries WHERE tenant_id = $1`, [TENANT])).rows[0].count);
+  const busy = async () => Number((await c.query(`SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'`)).rows[0].count) > 0;
+  /** Until no other query has run for 200 ms (a summary the Worker computes after a slow answer). */
+  const quiet = async () => {
+    for (let still = 0, i = 0; still < 4 && i < 1200; i++) {
+      still = (await busy()) ? 0 : still + 1;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   /**
    * First-time queries: each sample is a query never asked before (no summary, no cache). A
-   * slow one leaves a summary being computed in the background; the next sample waits for it
-   * to land so it is not measured against that work.
+   * slow one leaves a summary being computed in the background; the next sample waits for the
+   * database to be quiet so it is not measured against that work.
    */
   const cold = async (queries: Record<string, string>[]) => {
     const samples: number[] = [];
     for (const params of queries.slice(0, ITER)) {
-      const before = await summaries();
+      await quiet();
       const t = performance.now();
       await ask(params);
-      const ms = performance.now() - t;
-      samples.push(ms);
-      if (ms >= 30) for (let i = 0; i < 600 && (await summaries()) === before; i++) await new Promise((r) => setTimeout(r, 50));
+      samples.push(performance.now() - t);
     }
+    await quiet();
     return summarize(samples);
   };
   const nouns = PRODUCT_TYPES.map((t) => t.noun);

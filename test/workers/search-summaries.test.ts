@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { and, desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { articles, searchSummaries, searchWords } from "../../schema/index.ts";
+import { articles, searchSummaries, searchWords, tenants } from "../../schema/index.ts";
 import { openDatabase } from "../../workers/db/client.ts";
 import { textMatch } from "../../workers/search/match.ts";
-import { search, type SearchContext, type SearchRequest, type SearchResponse } from "../../workers/search/query.ts";
-import { storeSummary, warmSummaries } from "../../workers/search/summaries.ts";
+import { search, type SearchContext, type SearchRequest, type SearchResponse, summaryRequest } from "../../workers/search/query.ts";
+import { startSearch, storeSummary, warmSummaries } from "../../workers/search/summaries.ts";
 import { createTenantWithKey } from "./helpers.ts";
 import { loadFixture } from "./search-fixture.ts";
 
@@ -68,6 +68,23 @@ describe("search summaries (counts, facets and ranking per catalog version)", ()
       expect(new Set(summarized.ids).size).toBe(plain.first.total);
     });
   }
+
+  it("reads the catalog version and the summary of the request as typed in one round trip", async () => {
+    await db.update(tenants).set({ catalogVersion: 7 }).where(eq(tenants.tenantId, tenantId));
+    await storeSummary(db, tenantId, 6, { q: "mutter", fuzzy: false }, textMatch(tenantId, "mutter"), []);
+    expect((await startSearch(db, tenantId, summaryRequest({ q: " MUTTER " }, false))).prefetched).toMatchObject({ summary: undefined });
+    await storeSummary(db, tenantId, 7, { q: "mutter", fuzzy: false }, textMatch(tenantId, "mutter"), ["brand"]);
+    const start = await startSearch(db, tenantId, summaryRequest({ q: " MUTTER " }, false));
+    expect(start.version).toBe(7);
+    const [stored] = (await summaryRows(7)).filter((r) => r.request.q === "mutter");
+    expect(start.prefetched?.summary).toEqual({ key: stored!.queryKey, total: stored!.total, facets: stored!.facets, top: stored!.top });
+    // The search answers from it as from a summary it read itself.
+    const req = request({ q: "Mutter", facets: ["brand"], limit: 3 });
+    const fromStart = await search(db, tenantId, req, { catalogVersion: 7, prefetched: start.prefetched! });
+    expect(fromStart).toEqual(await search(db, tenantId, req, inline(7)));
+    expect(fromStart.total).toBe(stored!.total);
+    expect(await startSearch(db, "no-such-tenant", summaryRequest({ q: "mutter" }, false))).toEqual({ version: undefined });
+  });
 
   it("pages past the end of a summary's ranking through the database, every match once", async () => {
     const req = request({ q: "schraube", limit: 4 });

@@ -7,7 +7,7 @@ import type { FilterNode } from "../../schema/query-descriptor.ts";
 import { AppError, notFound } from "../errors.ts";
 import { parseWith } from "../lib/validate.ts";
 import { articleDetails } from "../search/details.ts";
-import { catalogVersion, searchContext } from "../search/context.ts";
+import { beginSearch, searchContext } from "../search/context.ts";
 import { search, searchRequestSchema } from "../search/query.ts";
 import type { AppEnv } from "../types.ts";
 import { connectService, guard } from "./mount.ts";
@@ -57,7 +57,8 @@ function catalogService(c: Context<AppEnv>): ServiceImpl<typeof CatalogService> 
         }, "request");
         const db = c.var.db();
         const { tenantId } = c.var.tenant;
-        const out = await search(db, tenantId, { ...input, filter: input.filter as FilterNode | undefined }, searchContext(c, await catalogVersion(db, tenantId)));
+        const request = { ...input, filter: input.filter as FilterNode | undefined };
+        const out = await search(db, tenantId, request, searchContext(c, await beginSearch(db, tenantId, request)));
         return {
           total: out.total,
           items: out.items.map((i) => ({ ...i, brand: i.brand ?? "", ean: i.ean ?? "", manufacturerNumber: i.manufacturerNumber ?? "" })),

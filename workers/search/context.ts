@@ -1,15 +1,14 @@
-import { eq } from "drizzle-orm";
 import type { Context } from "hono";
-import { tenants } from "../../schema/index.ts";
 import { type Database, openDatabase } from "../db/client.ts";
 import type { AppEnv } from "../types.ts";
-import type { SearchContext } from "./query.ts";
+import { type SearchContext, type SearchRequest, summaryRequest } from "./query.ts";
+import { type SearchStart, startSearch } from "./summaries.ts";
 
-/** The tenant's catalog version (moves when a sync commits): the key of every search cache. */
-export async function catalogVersion(db: Database, tenantId: string): Promise<number | undefined> {
-  const [row] = await db.select({ version: tenants.catalogVersion }).from(tenants).where(eq(tenants.tenantId, tenantId));
-  return row?.version;
-}
+/**
+ * What every search starts with, in one round trip: the tenant's catalog version (it moves when
+ * a sync commits; the key of every search cache) and the summary of the request as typed.
+ */
+export const beginSearch = (db: Database, tenantId: string, req: Pick<SearchRequest, "q" | "filter">): Promise<SearchStart> => startSearch(db, tenantId, summaryRequest(req, false));
 
 /** Runs `p` after the response when the runtime allows it (not under `app.request` in tests). */
 export function afterResponse(c: Context<AppEnv>, p: Promise<unknown>): void {
@@ -25,9 +24,10 @@ export function afterResponse(c: Context<AppEnv>, p: Promise<unknown>): void {
  * queries, hit counts) on a database handle of its own, since the request's pool closes with
  * the response. Background failures are logged, never surfaced: they only cost speed.
  */
-export function searchContext(c: Context<AppEnv>, version: number | undefined): SearchContext {
+export function searchContext(c: Context<AppEnv>, start: SearchStart): SearchContext {
   return {
-    ...(version !== undefined && { catalogVersion: version }),
+    ...(start.version !== undefined && { catalogVersion: start.version }),
+    ...(start.prefetched && { prefetched: start.prefetched }),
     background: (work) =>
       afterResponse(
         c,

@@ -32,14 +32,16 @@ function nameWordsContaining(tenantId: string, n: string): SQL {
  * or, for words that may be part of a longer word (partOfWords), as part of a word of the name:
  * "edelstahl" finds "Edelstahlschraube", "Schrauben" finds "Sechskantschraube", "M8" finds
  * "M8x40". Computed once per statement (a scalar subquery), so Postgres matches it through the
- * GIN index on `search` like any other full-text query.
+ * GIN index on `search` like any other full-text query. A query that looks like a number
+ * ("SW-M8") is not expanded: the article-number prefix finds its longer forms, and expanding
+ * "m8" to every M8 size would cost that query a large OR for no other hit.
  */
-function documentMatch(tenantId: string, q: string): SQL {
+function documentMatch(tenantId: string, q: string, expand: boolean): SQL {
   const expanded: SQL[] = [];
   const plain: string[] = [];
   for (const w of queryWords(q)) {
     const n = normalize(w);
-    if (expanded.length < EXPANDED_WORDS && partOfWords(n)) {
+    if (expand && expanded.length < EXPANDED_WORDS && partOfWords(n)) {
       // A stop word ("für") stays out of the query, as plainto_tsquery leaves it out.
       expanded.push(sql`(SELECT CASE WHEN numnode(t) = 0 THEN t ELSE coalesce(t || ${nameWordsContaining(tenantId, n)}, t) END FROM plainto_tsquery('german', ${w}) t)`);
     } else plain.push(w);
@@ -70,7 +72,7 @@ export function textMatch(tenantId: string, q: string): TextMatch | undefined {
   const inName = parts.length > 0 ? sql`(${sql.join(parts, sql` AND `)})` : sql`false`;
   const tsq = sql`plainto_tsquery('german', ${q})`;
   return {
-    where: sql`(${documentMatch(tenantId, q)} OR ${exact} OR ${prefix})`,
+    where: sql`(${documentMatch(tenantId, q, !looksLikeNumber(q))} OR ${exact} OR ${prefix})`,
     score: sql`((CASE WHEN ${exact} THEN 100 ELSE 0 END) + (CASE WHEN ${prefix} THEN 50 ELSE 0 END) + ts_rank('{0.05, 0.2, 0.5, 1.0}', a.search, ${tsq})::float8 * 10 + (CASE WHEN ${inName} THEN 3 ELSE 0 END))`,
   };
 }

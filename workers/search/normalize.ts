@@ -23,8 +23,15 @@ export function substringTerms(q: string): string[] {
   return [...new Set(normalize(q).split(/[^a-z0-9]+/).filter((t) => t.length >= 4 && /[a-z]/.test(t)))].slice(0, 5);
 }
 
-/** The query's words as typed, once each (in any case): letters and digits; everything else separates. */
-export const queryWords = (q: string): string[] => [...new Map(q.split(/[^\p{L}\p{N}]+/u).filter(Boolean).map((w) => [w.toLowerCase(), w])).values()];
+/**
+ * The query's words as typed, once each (in any case): split at spaces, punctuation around a
+ * word dropped, punctuation inside kept ("SW-M8", "4,5x40" stay one word, as full-text search
+ * reads them).
+ */
+export const queryWords = (q: string): string[] => {
+  const words = q.split(/\s+/).map((w) => w.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "")).filter(Boolean);
+  return [...new Map(words.map((w) => [w.toLowerCase(), w])).values()];
+};
 
 /**
  * Whether a spelled-out query word may stand for part of a longer name word: 4 or more letters

@@ -6,7 +6,7 @@ import { badRequest } from "../errors.ts";
 import { fuzzyMatch, textMatch, type TextMatch } from "./match.ts";
 import { cleanQuery } from "./normalize.ts";
 import { type After, evaluate, itemsByIds, type SearchItem, type Selection, SORTS } from "./statement.ts";
-import { countSummaryHit, readSummary, SLOW_QUERY_MS, storeSummary, type Summary } from "./summaries.ts";
+import { countSummaryHit, readSummary, type SearchStart, SLOW_QUERY_MS, storeSummary, type Summary, summaryKey } from "./summaries.ts";
 
 export { SORTS, type SearchItem };
 const FACET = z.string().regex(/^(brand|category|attr:[^,]{1,100})$/, "brand, category or attr:<key>");
@@ -41,7 +41,12 @@ export interface SearchContext {
   background?: (work: (db: Database) => Promise<void>) => void;
   /** A query that took at least this long gets a summary (default SLOW_QUERY_MS). */
   rememberAfterMs?: number;
+  /** The summary already read with the catalog version (startSearch), for the key it was read for. */
+  prefetched?: SearchStart["prefetched"];
 }
+
+/** What a summary of `req` is keyed by: results depend on the lower-case query only (see textMatch), so summaries are shared across case. */
+export const summaryRequest = (req: Pick<SearchRequest, "q" | "filter">, fuzzy: boolean): SummaryRequest => ({ q: cleanQuery(req.q).toLowerCase(), ...(req.filter && { filter: req.filter }), fuzzy });
 
 interface Cursor extends After {
   /** Set when the pages are near-spelling (fuzzy) results. */
@@ -76,10 +81,10 @@ function pageFromSummary(s: Summary, cursor: Cursor | undefined, limit: number):
 async function answer(db: Database, tenantId: string, req: SearchRequest, match: TextMatch | undefined, fuzzy: boolean, ctx: SearchContext): Promise<SearchResponse> {
   const cursor = req.cursor ? decodeCursor(req.cursor, req.sort) : undefined;
   const selection: Selection = { tenantId, match, filter: req.filter };
-  // Results depend on the lower-case query only (see textMatch), so summaries are shared across case.
-  const sreq: SummaryRequest = { q: req.q.toLowerCase(), ...(req.filter && { filter: req.filter }), fuzzy };
+  const sreq = summaryRequest(req, fuzzy);
   const version = ctx.catalogVersion;
-  const summary = version === undefined ? undefined : await readSummary(db, tenantId, version, sreq);
+  const prefetched = ctx.prefetched && ctx.prefetched.key === (await summaryKey(sreq)) ? ctx.prefetched : undefined;
+  const summary = version === undefined ? undefined : prefetched ? prefetched.summary : await readSummary(db, tenantId, version, sreq);
   let total: number;
   let facets: SearchResponse["facets"];
   let rows: SearchItem[];

@@ -1,5 +1,6 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { type FacetCounts, searchSummaries, searchWords, type SummaryRequest } from "../../schema/search.ts";
+import { tenants } from "../../schema/tenants.ts";
 import type { FilterNode } from "../../schema/query-descriptor.ts";
 import type { Database } from "../db/client.ts";
 import { sha256Hex } from "../lib/credentials.ts";
@@ -29,6 +30,29 @@ export async function readSummary(db: Database, tenantId: string, version: numbe
     .from(searchSummaries)
     .where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, version), eq(searchSummaries.queryKey, key)));
   return row && { key, ...row };
+}
+
+/** The tenant's catalog version and, at that version, the summary of `request` if there is one. */
+export interface SearchStart {
+  version: number | undefined;
+  /** Looked up for this key only (the request as typed, not its near spellings). */
+  prefetched?: { key: string; summary: Summary | undefined };
+}
+
+/**
+ * Reads the catalog version (the key of every search cache) and the request's summary at that
+ * version in one round trip: every search needs the first, and most need the second next.
+ */
+export async function startSearch(db: Database, tenantId: string, request: SummaryRequest): Promise<SearchStart> {
+  const key = await summaryKey(request);
+  const [row] = await db
+    .select({ version: tenants.catalogVersion, total: searchSummaries.total, facets: searchSummaries.facets, top: searchSummaries.top })
+    .from(tenants)
+    .leftJoin(searchSummaries, and(eq(searchSummaries.tenantId, tenants.tenantId), eq(searchSummaries.catalogVersion, tenants.catalogVersion), eq(searchSummaries.queryKey, key)))
+    .where(eq(tenants.tenantId, tenantId));
+  if (!row) return { version: undefined };
+  const summary = row.total === null ? undefined : { key, total: row.total, facets: row.facets!, top: row.top! };
+  return { version: row.version, prefetched: { key, summary } };
 }
 
 /** Counts a use, so the hottest summaries are rebuilt first when the catalog version moves. */

@@ -1,4 +1,4 @@
-// `npm run bench -- sync [--articles 1500000] [--changes 10000] [--batch 2000] [--via direct|dev]`
+// `npm run bench -- sync [--articles 1500000] [--changes 10000] [--batch 2000] [--via direct|dev] [--profile 15]`
 // Full sync of the simulated catalog through the real path (simulator -> connector -> tunnel ->
 // TenantSession -> Postgres) against the raw floor in the same run (COPY of the same rows into
 // tables of the same shape, then building the same indexes); an incremental run of changed
@@ -6,7 +6,9 @@
 // connector runs in its own process (on premises) and so does the ws->TCP proxy (Neon's part):
 // the bench process only drives and probes. `--via direct` (default) runs the deployable Worker
 // bundle straight in workerd; `--via dev` under `wrangler dev`. CPU per process and the duration
-// of each sync stage are reported for the full run.
+// of each sync stage are reported for the full run; `--profile <s>` adds a CPU profile of the
+// Worker isolate (where its thread spends the time, and how long it stays busy at a stretch).
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { mutate } from "../connector-host/simulator/mutate.ts";
@@ -14,13 +16,14 @@ import type { ErpDatabase } from "../connector-host/simulator/store.ts";
 import { type BenchEdge, EDGE_LABELS, EDGE_VIAS, type EdgeVia, benchEdge } from "./lib/bench-edge.ts";
 import { type ConnectorProcess, startConnectorProcess } from "./lib/connector-process.ts";
 import { copyCatalog } from "./lib/copy-catalog.ts";
+import { printProfile, profileIsolate } from "./lib/isolate-profile.ts";
 import { benchAdmin, type ProvisionedTenant, provisionBenchTenant } from "./lib/live-stack.ts";
 import { type Classifier, type CpuUse, cpuBetween, sampleCpu } from "./lib/proc-cpu.ts";
 import { type Summary, summarize } from "./lib/stats.ts";
 import { type StageDone, stageCollector } from "./lib/sync-stages.ts";
 
 const { values } = parseArgs({
-  options: { articles: { type: "string", default: "1500000" }, changes: { type: "string", default: "10000" }, batch: { type: "string", default: "1000" }, via: { type: "string", default: "direct" } },
+  options: { articles: { type: "string", default: "1500000" }, changes: { type: "string", default: "10000" }, batch: { type: "string", default: "1000" }, via: { type: "string", default: "direct" }, profile: { type: "string", default: "0" } },
 });
 const N = Number(values.articles);
 const CHANGES = Number(values.changes);
@@ -78,7 +81,9 @@ function classifier(edge: BenchEdge, connector: ConnectorProcess): Classifier {
 }
 
 const stages = stageCollector();
-const edge = await benchEdge(`sync-${VIA}`, VIA, stages.onLine);
+// --profile <s>: a CPU profile of the Worker's isolate for <s> seconds, 5 s into the full run.
+const PROFILE_SECONDS = Number(values.profile);
+const edge = await benchEdge(`sync-${VIA}`, VIA, stages.onLine, PROFILE_SECONDS > 0);
 let connector: ConnectorProcess | undefined;
 let tenant: ProvisionedTenant | undefined;
 try {
@@ -106,11 +111,23 @@ try {
   const idle: number[] = [];
   for (let i = 0; i < 300; i++) idle.push(await price());
 
+  /** The isolate's profile during a full run, printed with the other results' lines. */
+  async function profileFullRun(port: number): Promise<void> {
+    await new Promise((r) => setTimeout(r, 5_000));
+    const file = join(edge.dir, "full-run.cpuprofile");
+    try {
+      printProfile(await profileIsolate(port, PROFILE_SECONDS, file), file);
+    } catch (err) {
+      console.log(`isolate profile failed: ${String(err)}`);
+    }
+  }
+
   /** One sync run, measured from its own start and finish times; `probe`: live prices meanwhile. */
   async function run(mode: "full" | "incremental", probe = true): Promise<RunResult> {
     const started = performance.now();
     const { runId } = (await benchAdmin(stack, `/tenants/${TENANT}/sync`, { mode })) as { runId: string };
     const cpuBefore = sampleCpu(classify, roots);
+    const profiled = mode === "full" && PROFILE_SECONDS > 0 && edge.inspectorPort !== undefined ? profileFullRun(edge.inspectorPort) : undefined;
     const during: number[] = [];
     let finished = !probe;
     const prober = (async () => {
@@ -129,6 +146,7 @@ try {
     const cpu = cpuBetween(cpuBefore, sampleCpu(classify, roots));
     finished = true;
     await prober;
+    await profiled;
     // The last stage line may still be on its way through the Worker's log pipe.
     for (let i = 0; i < 20 && !stages.forRun(runId).some((s) => s.entity === "categories"); i++) await new Promise((res) => setTimeout(res, 100));
     const seconds = (Date.parse(String(r.finishedAt)) - Date.parse(String(r.startedAt))) / 1000;

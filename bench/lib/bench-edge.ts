@@ -27,6 +27,8 @@ export interface BenchEdge {
   dir: string;
   /** Processes of this edge, to attribute CPU: the postmaster and the ws proxy. */
   pids: { postmaster: number; wsProxy: number };
+  /** The Worker's V8 inspector, when asked for (`inspect`). */
+  inspectorPort?: number;
   stop(): Promise<void>;
 }
 
@@ -35,7 +37,7 @@ export interface BenchEdge {
  * in .data/bench/<name>; nothing else (no wrangler dev beside the direct Worker). Every Worker
  * log line goes to `onWorkerLog`. A failed start stops what it began.
  */
-export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: string) => void): Promise<BenchEdge> {
+export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: string) => void, inspect = false): Promise<BenchEdge> {
   const root = resolve(import.meta.dirname, "../..");
   const dir = freshBenchDir(name);
   const stops: (() => Promise<void>)[] = [];
@@ -57,17 +59,18 @@ export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: 
     const shared = { databaseUrl: pg.url, wsProxy: `127.0.0.1:${proxyPort}`, adminToken: `b2x_admin_${randomBytes(24).toString("hex")}` };
     const releasePublicKeys = JSON.stringify(trustedKeysOf(loadSigningKey(join(root, DEV_KEYS_DIR))));
     let worker: { baseUrl: string; stop(): Promise<void> };
+    const inspectorPort = await freePort();
     if (via === "direct") {
-      worker = await startDirectWorker({ root, dir: join(dir, "direct"), shared, releasePublicKeys, onLog: onWorkerLog });
+      worker = await startDirectWorker({ root, dir: join(dir, "direct"), shared, releasePublicKeys, onLog: onWorkerLog, ...(inspect && { inspectorPort }) });
     } else {
       worker = await startWranglerDev({
-        root, port: await freePort(), inspectorPort: await freePort(), varsFile: join(dir, "worker.vars"), persistTo: join(dir, "wrangler"), onOutput: onWorkerLog,
+        root, port: await freePort(), inspectorPort, varsFile: join(dir, "worker.vars"), persistTo: join(dir, "wrangler"), onOutput: onWorkerLog,
         vars: { DATABASE_URL: pg.url, ADMIN_TOKEN: shared.adminToken, PG_WS_PROXY: shared.wsProxy, RELEASE_PUBLIC_KEYS: releasePublicKeys },
       });
     }
     stops.push(() => worker.stop());
     const postmaster = Number(readFileSync(join(dir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
-    return { via, stack: { ...shared, baseUrl: worker.baseUrl, stop }, pg, dir, pids: { postmaster, wsProxy: proxy.pid }, stop };
+    return { via, stack: { ...shared, baseUrl: worker.baseUrl, stop }, pg, dir, pids: { postmaster, wsProxy: proxy.pid }, ...((inspect || via === "dev") && { inspectorPort }), stop };
   } catch (err) {
     await stop();
     throw err;

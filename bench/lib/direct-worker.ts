@@ -17,6 +17,8 @@ export interface DirectWorkerOptions {
   releasePublicKeys: string;
   /** Worker log lines (the access line etc.); dropped unless given. */
   onLog?: (line: string) => void;
+  /** Opens the V8 inspector here (for a CPU profile); off otherwise, as in production. */
+  inspectorPort?: number;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function startDirectWorker(opts: DirectWorkerOptions): Promise<Stac
       },
       versionMetadata: "CF_VERSION_METADATA",
       unsafeDirectSockets: [{ host: "127.0.0.1", port, proxy: false }],
+      ...(opts.inspectorPort !== undefined && { inspectorPort: opts.inspectorPort }),
     }),
   );
   await mf.ready;

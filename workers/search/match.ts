@@ -28,8 +28,9 @@ function nameWordsContaining(tenantId: string, n: string): SQL {
 }
 
 /**
- * The full-text match of `q` (false when it has no words): every word matches as typed (stemmed, anywhere in the document)
- * or, for words that may be part of a longer word (partOfWords), as part of a word of the name:
+ * The full-text match of `q` (false when it has no words): every word matches as typed
+ * (stemmed, anywhere in the document) or, for words that may be part of a longer word
+ * (partOfWords), as part of a word of the name:
  * "edelstahl" finds "Edelstahlschraube", "Schrauben" finds "Sechskantschraube", "M8" finds
  * "M8x40". Computed once per statement (a scalar subquery), so Postgres matches it through the
  * GIN index on `search` like any other full-text query. A query that looks like a number
@@ -91,7 +92,8 @@ const CANDIDATES = 8;
 
 /**
  * Near spellings when nothing matched as typed: each word is looked up in the tenant's
- * dictionary of name words (`search_words`, a few hundred rows; the `correctable` ones) by trigram word similarity, and
+ * dictionary of name words (`search_words`, a few hundred rows; the `correctable` ones) by
+ * trigram word similarity, and
  * the query becomes "every word matches one of its corrections, and every word that is not
  * corrected (sizes, numbers, short words) matches as typed" (full text, stemmed), so a typo
  * costs one small lookup plus an ordinary indexed search. Undefined when a word has no

@@ -45,7 +45,10 @@ export interface SearchContext {
   prefetched?: SearchStart["prefetched"];
 }
 
-/** What a summary of `req` is keyed by: results depend on the lower-case query only (see textMatch), so summaries are shared across case. */
+/**
+ * What a summary of `req` is keyed by: results depend on the lower-case query only (see
+ * textMatch), so summaries are shared across letter case.
+ */
 export const summaryRequest = (req: Pick<SearchRequest, "q" | "filter">, fuzzy: boolean): SummaryRequest => ({ q: cleanQuery(req.q).toLowerCase(), ...(req.filter && { filter: req.filter }), fuzzy });
 
 interface Cursor extends After {

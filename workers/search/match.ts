@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { likeEscape, looksLikeNumber, normalize, partOfWords, queryWords, substringTerms } from "./normalize.ts";
+import { isSpelledOutStopWord, likeEscape, looksLikeNumber, normalize, partOfWords, queryWords, substringTerms } from "./normalize.ts";
 
 /** How a query selects articles (`where`) and orders them (`score`, higher first). */
 export interface TextMatch {
@@ -42,6 +42,7 @@ function documentMatch(tenantId: string, q: string, expand: boolean): SQL {
   const plain: string[] = [];
   for (const w of queryWords(q)) {
     const n = normalize(w);
+    if (isSpelledOutStopWord(n)) continue;
     if (expand && expanded.length < EXPANDED_WORDS && partOfWords(n)) {
       // A stop word ("für") stays out of the query, as plainto_tsquery leaves it out.
       expanded.push(sql`(SELECT CASE WHEN numnode(t) = 0 THEN t ELSE coalesce(t || ${nameWordsContaining(tenantId, n)}, t) END FROM plainto_tsquery('german', ${w}) t)`);

@@ -34,6 +34,14 @@ export const queryWords = (q: string): string[] => {
 };
 
 /**
+ * The words of Postgres' German stop list that have umlauts or ß (tsearch_data/german.stop),
+ * spelled out as a query may type them ("fuer"): the list only knows "für", so "fuer" would
+ * otherwise have to match as a word.
+ */
+const SPELLED_OUT_STOP_WORDS = new Set(["dass", "fuer", "koennen", "koennte", "ueber", "waehrend", "wuerde", "wuerden"]);
+export const isSpelledOutStopWord = (n: string): boolean => SPELLED_OUT_STOP_WORDS.has(n);
+
+/**
  * Whether a spelled-out query word may stand for part of a longer name word: 4 or more letters
  * ("schraube" in "Sechskantschraube"), or letters with digits ("m8" in "M8x40"). Shorter words
  * and plain numbers ("A", "DIN", "912") match whole words only.

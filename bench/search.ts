@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { ErpDatabase } from "../connector-host/simulator/store.ts";
+import { databaseBusy } from "./lib/bench-postgres.ts";
 import { benchStack } from "./lib/live-stack.ts";
 import { catalogIndexes, copyCatalog } from "./lib/copy-catalog.ts";
 import { PRODUCT_TYPES, THREADS } from "../connector-host/simulator/vocabulary.ts";
@@ -47,11 +48,10 @@ try {
     await c.query(`SELECT count(*) FROM articles, websearch_to_tsquery('german', $2) query WHERE tenant_id = $1 AND search @@ query`, [TENANT, q]);
     await c.query(`SELECT brand, count(*) FROM articles, websearch_to_tsquery('german', $2) query WHERE tenant_id = $1 AND search @@ query GROUP BY brand ORDER BY 2 DESC LIMIT 20`, [TENANT, q]);
   };
-  const busy = async () => Number((await c.query(`SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'`)).rows[0].count) > 0;
   /** Until no other query has run for 200 ms (a summary the Worker computes after a slow answer). */
   const quiet = async () => {
     for (let still = 0, i = 0; still < 4 && i < 1200; i++) {
-      still = (await busy()) ? 0 : still + 1;
+      still = (await databaseBusy(c)) ? 0 : still + 1;
       await new Promise((r) => setTimeout(r, 50));
     }
   };

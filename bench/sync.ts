@@ -14,6 +14,7 @@ import pg from "pg";
 import { mutate } from "../connector-host/simulator/mutate.ts";
 import type { ErpDatabase } from "../connector-host/simulator/store.ts";
 import { type BenchEdge, EDGE_LABELS, EDGE_VIAS, type EdgeVia, benchEdge } from "./lib/bench-edge.ts";
+import { databaseBusy } from "./lib/bench-postgres.ts";
 import { type ConnectorProcess, startConnectorProcess } from "./lib/connector-process.ts";
 import { copyCatalog } from "./lib/copy-catalog.ts";
 import { printProfile, profileIsolate } from "./lib/isolate-profile.ts";
@@ -165,8 +166,7 @@ try {
     await c.connect();
     try {
       for (let i = 0; i < 1200; i++) {
-        const busy = Number((await c.query(`SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' OR (state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend')`)).rows[0].count);
-        if (stages.warmups.length >= commits && busy === 0) break;
+        if (stages.warmups.length >= commits && !(await databaseBusy(c, { autovacuum: true }))) break;
         await new Promise((res) => setTimeout(res, 500));
       }
     } finally {

@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
+import type pg from "pg";
 import type { RunningPostgres } from "../../scripts/local/embedded-postgres.ts";
 import { freePort } from "../../scripts/local/ports.ts";
 import { startSystemPostgres } from "../../scripts/local/system-postgres.ts";
@@ -24,4 +25,14 @@ export function freshBenchDir(name: string): string {
 /** The benchmarks' system Postgres in `dataDir`, on a free port. */
 export async function startBenchPostgres(dataDir: string): Promise<RunningPostgres> {
   return startSystemPostgres({ dataDir, port: await freePort(), sharedBuffers: BENCH_SHARED_BUFFERS });
+}
+
+/**
+ * Whether Postgres is doing anything besides `c`'s own query: another client's query (a summary
+ * the Worker computes after its answer, a search warm-up) or, with `autovacuum`, a vacuum worker.
+ */
+export async function databaseBusy(c: pg.Client, opts: { autovacuum?: boolean } = {}): Promise<boolean> {
+  const r = await c.query(`SELECT count(*) AS n FROM pg_stat_activity
+    WHERE (state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend') OR ($1 AND backend_type = 'autovacuum worker')`, [opts.autovacuum ?? false]);
+  return Number((r.rows[0] as { n: string }).n) > 0;
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { articles, searchSummaries, searchWords, tenants } from "../../schema/index.ts";
 import { openDatabase } from "../../workers/db/client.ts";
 import { textMatch } from "../../workers/search/match.ts";
-import { search, type SearchContext, type SearchRequest, type SearchResponse, summaryRequest } from "../../workers/search/query.ts";
+import { search, type SearchContext, type SearchRequest, type SearchResponse } from "../../workers/search/query.ts";
 import { startSearch, storeSummary, warmSummaries } from "../../workers/search/summaries.ts";
 import { createTenantWithKey } from "./helpers.ts";
 import { loadFixture } from "./search-fixture.ts";
@@ -72,9 +72,9 @@ describe("search summaries (counts, facets and ranking per catalog version)", ()
   it("reads the catalog version and the summary of the request as typed in one round trip", async () => {
     await db.update(tenants).set({ catalogVersion: 7 }).where(eq(tenants.tenantId, tenantId));
     await storeSummary(db, tenantId, 6, { q: "mutter", fuzzy: false }, textMatch(tenantId, "mutter"), []);
-    expect((await startSearch(db, tenantId, summaryRequest({ q: " MUTTER " }, false))).prefetched).toMatchObject({ summary: undefined });
+    expect((await startSearch(db, tenantId, { q: " MUTTER " })).prefetched).toMatchObject({ summary: undefined });
     await storeSummary(db, tenantId, 7, { q: "mutter", fuzzy: false }, textMatch(tenantId, "mutter"), ["brand"]);
-    const start = await startSearch(db, tenantId, summaryRequest({ q: " MUTTER " }, false));
+    const start = await startSearch(db, tenantId, { q: " MUTTER " });
     expect(start.version).toBe(7);
     const [stored] = (await summaryRows(7)).filter((r) => r.request.q === "mutter");
     expect(start.prefetched?.summary).toEqual({ key: stored!.queryKey, total: stored!.total, facets: stored!.facets, top: stored!.top });
@@ -83,7 +83,7 @@ describe("search summaries (counts, facets and ranking per catalog version)", ()
     const fromStart = await search(db, tenantId, req, { catalogVersion: 7, prefetched: start.prefetched! });
     expect(fromStart).toEqual(await search(db, tenantId, req, inline(7)));
     expect(fromStart.total).toBe(stored!.total);
-    expect(await startSearch(db, "no-such-tenant", summaryRequest({ q: "mutter" }, false))).toEqual({ version: undefined });
+    expect(await startSearch(db, "no-such-tenant", { q: "mutter" })).toEqual({ version: undefined });
   });
 
   it("pages past the end of a summary's ranking through the database, every match once", async () => {

@@ -7,7 +7,8 @@ import type { FilterNode } from "../../schema/query-descriptor.ts";
 import { AppError, notFound } from "../errors.ts";
 import { parseWith } from "../lib/validate.ts";
 import { articleDetails } from "../search/details.ts";
-import { beginSearch, searchContext } from "../search/context.ts";
+import { searchContext } from "../search/context.ts";
+import { startSearch } from "../search/summaries.ts";
 import { search, searchRequestSchema } from "../search/query.ts";
 import type { AppEnv } from "../types.ts";
 import { connectService, guard } from "./mount.ts";
@@ -58,7 +59,7 @@ function catalogService(c: Context<AppEnv>): ServiceImpl<typeof CatalogService> 
         const db = c.var.db();
         const { tenantId } = c.var.tenant;
         const request = { ...input, filter: input.filter as FilterNode | undefined };
-        const out = await search(db, tenantId, request, searchContext(c, await beginSearch(db, tenantId, request)));
+        const out = await search(db, tenantId, request, searchContext(c, await startSearch(db, tenantId, request)));
         return {
           total: out.total,
           items: out.items.map((i) => ({ ...i, brand: i.brand ?? "", ean: i.ean ?? "", manufacturerNumber: i.manufacturerNumber ?? "" })),

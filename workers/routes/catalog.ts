@@ -7,7 +7,8 @@ import { live, tenantSession } from "../lib/live.ts";
 import { jsonBody, parseWith, pathParams, queryParams } from "../lib/validate.ts";
 import { articleDetails } from "../search/details.ts";
 import { cachedSearch } from "../search/cache.ts";
-import { afterResponse, beginSearch, searchContext } from "../search/context.ts";
+import { afterResponse, searchContext } from "../search/context.ts";
+import { startSearch } from "../search/summaries.ts";
 import { type SearchRequest, search, searchRequestSchema } from "../search/query.ts";
 import { verifyCustomer } from "../middleware/customer-auth.ts";
 import type { AppEnv } from "../types.ts";
@@ -79,7 +80,7 @@ function fromQueryString(raw: z.output<typeof searchQuery>): unknown {
 async function respondSearch(c: Context<AppEnv>, req: SearchRequest): Promise<Response> {
   const { tenantId } = c.var.tenant;
   const db = c.var.db();
-  const start = await beginSearch(db, tenantId, req);
+  const start = await startSearch(db, tenantId, req);
   const bypass = /no-cache/i.test(c.req.header("cache-control") ?? "");
   const { value, hit } = await cachedSearch(tenantId, start.version, req, () => search(db, tenantId, req, searchContext(c, start)), (p) => afterResponse(c, p), bypass);
   return c.json(value, 200, { "x-search-cache": hit ? "hit" : "miss" });

@@ -1,14 +1,8 @@
 import type { Context } from "hono";
-import { type Database, openDatabase } from "../db/client.ts";
+import { openDatabase } from "../db/client.ts";
 import type { AppEnv } from "../types.ts";
-import { type SearchContext, type SearchRequest, summaryRequest } from "./query.ts";
-import { type SearchStart, startSearch } from "./summaries.ts";
-
-/**
- * What every search starts with, in one round trip: the tenant's catalog version (it moves when
- * a sync commits; the key of every search cache) and the summary of the request as typed.
- */
-export const beginSearch = (db: Database, tenantId: string, req: Pick<SearchRequest, "q" | "filter">): Promise<SearchStart> => startSearch(db, tenantId, summaryRequest(req, false));
+import type { SearchContext } from "./query.ts";
+import type { SearchStart } from "./summaries.ts";
 
 /** Runs `p` after the response when the runtime allows it (not under `app.request` in tests). */
 export function afterResponse(c: Context<AppEnv>, p: Promise<unknown>): void {

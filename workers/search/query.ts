@@ -1,12 +1,11 @@
 import { z } from "zod";
-import type { SummaryRequest } from "../../schema/search.ts";
 import { filterNodeSchema } from "../../schema/query-descriptor.ts";
 import type { Database } from "../db/client.ts";
 import { badRequest } from "../errors.ts";
 import { fuzzyMatch, textMatch, type TextMatch } from "./match.ts";
 import { cleanQuery } from "./normalize.ts";
 import { type After, evaluate, itemsByIds, type SearchItem, type Selection, SORTS } from "./statement.ts";
-import { countSummaryHit, readSummary, type SearchStart, SLOW_QUERY_MS, storeSummary, type Summary, summaryKey } from "./summaries.ts";
+import { countSummaryHit, readSummary, type SearchStart, SLOW_QUERY_MS, storeSummary, type Summary, summaryKey, summaryRequest } from "./summaries.ts";
 
 export { SORTS, type SearchItem };
 const FACET = z.string().regex(/^(brand|category|attr:[^,]{1,100})$/, "brand, category or attr:<key>");
@@ -45,12 +44,6 @@ export interface SearchContext {
   prefetched?: SearchStart["prefetched"];
 }
 
-/**
- * What a summary of `req` is keyed by: results depend on the lower-case query only (see
- * textMatch), so summaries are shared across letter case.
- */
-export const summaryRequest = (req: Pick<SearchRequest, "q" | "filter">, fuzzy: boolean): SummaryRequest => ({ q: cleanQuery(req.q).toLowerCase(), ...(req.filter && { filter: req.filter }), fuzzy });
-
 interface Cursor extends After {
   /** Set when the pages are near-spelling (fuzzy) results. */
   f?: 1;
@@ -86,8 +79,8 @@ async function answer(db: Database, tenantId: string, req: SearchRequest, match:
   const selection: Selection = { tenantId, match, filter: req.filter };
   const sreq = summaryRequest(req, fuzzy);
   const version = ctx.catalogVersion;
-  const prefetched = ctx.prefetched && ctx.prefetched.key === (await summaryKey(sreq)) ? ctx.prefetched : undefined;
-  const summary = version === undefined ? undefined : prefetched ? prefetched.summary : await readSummary(db, tenantId, version, sreq);
+  const key = await summaryKey(sreq);
+  const summary = version === undefined ? undefined : ctx.prefetched?.key === key ? ctx.prefetched.summary : await readSummary(db, tenantId, version, key);
   let total: number;
   let facets: SearchResponse["facets"];
   let rows: SearchItem[];

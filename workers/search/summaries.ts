@@ -5,6 +5,8 @@ import type { FilterNode } from "../../schema/query-descriptor.ts";
 import type { Database } from "../db/client.ts";
 import { sha256Hex } from "../lib/credentials.ts";
 import { fuzzyMatch, textMatch, type TextMatch } from "./match.ts";
+import { cleanQuery } from "./normalize.ts";
+import type { SearchRequest } from "./query.ts";
 import { evaluate } from "./statement.ts";
 
 /** Ranked ids a summary keeps: the first 1,000 results (the largest page) need no ranking. */
@@ -23,8 +25,8 @@ export interface Summary {
 
 export const summaryKey = (r: SummaryRequest) => sha256Hex(JSON.stringify([r.q, r.filter ?? null, r.fuzzy]));
 
-export async function readSummary(db: Database, tenantId: string, version: number, request: SummaryRequest): Promise<Summary | undefined> {
-  const key = await summaryKey(request);
+/** The summary stored under `key` (summaryKey) at `version`, if any. */
+export async function readSummary(db: Database, tenantId: string, version: number, key: string): Promise<Summary | undefined> {
   const [row] = await db
     .select({ total: searchSummaries.total, facets: searchSummaries.facets, top: searchSummaries.top })
     .from(searchSummaries)
@@ -40,11 +42,18 @@ export interface SearchStart {
 }
 
 /**
- * Reads the catalog version (the key of every search cache) and the request's summary at that
- * version in one round trip: every search needs the first, and most need the second next.
+ * What a summary of `req` is keyed by: results depend on the lower-case query only (see
+ * textMatch), so summaries are shared across letter case.
  */
-export async function startSearch(db: Database, tenantId: string, request: SummaryRequest): Promise<SearchStart> {
-  const key = await summaryKey(request);
+export const summaryRequest = (req: Pick<SearchRequest, "q" | "filter">, fuzzy: boolean): SummaryRequest => ({ q: cleanQuery(req.q).toLowerCase(), ...(req.filter && { filter: req.filter }), fuzzy });
+
+/**
+ * What every search starts with, in one round trip: the catalog version (it moves when a sync
+ * commits; the key of every search cache) and, at that version, the summary of the request as
+ * typed (not its near spellings): every search needs the first, and most need the second next.
+ */
+export async function startSearch(db: Database, tenantId: string, req: Pick<SearchRequest, "q" | "filter">): Promise<SearchStart> {
+  const key = await summaryKey(summaryRequest(req, false));
   const [row] = await db
     .select({ version: tenants.catalogVersion, total: searchSummaries.total, facets: searchSummaries.facets, top: searchSummaries.top })
     .from(tenants)

@@ -112,6 +112,25 @@ try {
   const idle: number[] = [];
   for (let i = 0; i < 300; i++) idle.push(await price());
 
+  /** Live prices one after another until stopped; resolves to their latencies (ms). */
+  function probeLive(): { stop(): Promise<number[]> } {
+    const out: number[] = [];
+    let stopped = false;
+    const loop = (async () => {
+      while (!stopped) {
+        const ms = await price();
+        if (!Number.isNaN(ms)) out.push(ms);
+      }
+    })();
+    return {
+      async stop() {
+        stopped = true;
+        await loop;
+        return out;
+      },
+    };
+  }
+
   /** The isolate's profile during a full run, printed with the other results' lines. */
   async function profileFullRun(port: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 5_000));
@@ -129,14 +148,7 @@ try {
     const { runId } = (await benchAdmin(stack, `/tenants/${TENANT}/sync`, { mode })) as { runId: string };
     const cpuBefore = sampleCpu(classify, roots);
     const profiled = mode === "full" && PROFILE_SECONDS > 0 && edge.inspectorPort !== undefined ? profileFullRun(edge.inspectorPort) : undefined;
-    const during: number[] = [];
-    let finished = !probe;
-    const prober = (async () => {
-      while (!finished) {
-        const ms = await price();
-        if (!Number.isNaN(ms)) during.push(ms);
-      }
-    })();
+    const prober = probe ? probeLive() : undefined;
     let r: Record<string, unknown> | undefined;
     for (;;) {
       await new Promise((res) => setTimeout(res, 500));
@@ -145,8 +157,7 @@ try {
       if (r?.status === "succeeded") break;
     }
     const cpu = cpuBetween(cpuBefore, sampleCpu(classify, roots));
-    finished = true;
-    await prober;
+    const during = (await prober?.stop()) ?? [];
     await profiled;
     // The last stage line may still be on its way through the Worker's log pipe.
     for (let i = 0; i < 20 && !stages.forRun(runId).some((s) => s.entity === "categories"); i++) await new Promise((res) => setTimeout(res, 100));
@@ -178,7 +189,11 @@ try {
   const full = await run("full");
   // The floor gets the same quiet database as the runs (the full run's search warm-up is done).
   const waited = [await settle(1)];
+  // Live prices beside the floor too: what a loaded database and machine alone cost them, with
+  // the Worker's thread free of sync work (the least a sync through that thread can cost).
+  const floorProbe = probeLive();
   const fl = await floor(edge.pg.url, erp);
+  const duringFloor = summarize(await floorProbe.stop());
   // Written by this process, read by the connector's: it sees the change through data_version.
   mutate(erp, { change: CHANGES, seed: 7 });
   waited.push(await settle(1));
@@ -225,13 +240,14 @@ search summaries rebuilt after each commit: ${warm || "-"}; waited for a quiet d
 
   console.log(`\nlive price while idle:      p50 ${idleS.p50.toFixed(1)} ms  p95 ${idleS.p95.toFixed(1)} ms  p99 ${idleS.p99.toFixed(1)} ms`);
   console.log(`live price during full run: p50 ${full.during.p50.toFixed(1)} ms  p95 ${full.during.p95.toFixed(1)} ms  p99 ${full.during.p99.toFixed(1)} ms  (n ${full.during.n}; p99 ratio ${(full.during.p99 / idleS.p99).toFixed(2)}x, goal < 2x)`);
+  console.log(`live price during the floor:  p50 ${duringFloor.p50.toFixed(1)} ms  p95 ${duringFloor.p95.toFixed(1)} ms  p99 ${duringFloor.p99.toFixed(1)} ms  (n ${duringFloor.n}; p99 ratio ${(duringFloor.p99 / idleS.p99).toFixed(2)}x: Postgres loading, Worker thread free)`);
   console.log(`live price failures during the runs: ${failures.length}${failures.length ? ` (${[...new Set(failures)].join(", ")})` : ""}`);
   const cpuJson = { percent: c.percent, busiestThread: c.busiestThread, totalPercentOfCores: ours / c.cores, machinePercent: c.machinePercent, cores: c.cores };
   const runJson = ({ cpu: _cpu, ...r }: RunResult) => r;
   console.log(
     JSON.stringify({
-      bench: "sync", via: VIA, edge: EDGE_LABELS[VIA], liveFailures: failures.length, articles: N, floor: fl, full: runJson(full), incremental: runJson(incremental), quietIncremental: runJson(quietIncremental), idle: idleS,
-      searchWarmupsMs: stages.warmups.map((w) => w.ms), settleSeconds: waited.map((w) => w.seconds), cpuDuringFull: cpuJson, ratios: { fullVsFloor: full.seconds / fl.seconds, liveP99DuringVsIdle: full.during.p99 / idleS.p99 },
+      bench: "sync", via: VIA, edge: EDGE_LABELS[VIA], liveFailures: failures.length, articles: N, floor: fl, duringFloor, full: runJson(full), incremental: runJson(incremental), quietIncremental: runJson(quietIncremental), idle: idleS,
+      searchWarmupsMs: stages.warmups.map((w) => w.ms), settleSeconds: waited.map((w) => w.seconds), cpuDuringFull: cpuJson, ratios: { fullVsFloor: full.seconds / fl.seconds, liveP99DuringVsIdle: full.during.p99 / idleS.p99, liveP99FloorVsIdle: duringFloor.p99 / idleS.p99 },
     }),
   );
 } finally {

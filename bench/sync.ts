@@ -1,4 +1,4 @@
-// `npm run bench -- sync [--articles 1500000] [--changes 10000] [--batch 2000] [--via direct|dev] [--profile 15]`
+// `npm run bench -- sync [--articles 1500000] [--changes 10000] [--batch 2000] [--via direct|dev] [--ingest process|same] [--profile 15]`
 // Full sync of the simulated catalog through the real path (simulator -> connector -> tunnel ->
 // TenantSession -> Postgres) against the raw floor in the same run (COPY of the same rows into
 // tables of the same shape, then building the same indexes); an incremental run of changed
@@ -17,6 +17,7 @@ import { type BenchEdge, EDGE_LABELS, EDGE_VIAS, type EdgeVia, benchEdge } from 
 import { databaseBusy } from "./lib/bench-postgres.ts";
 import { type ConnectorProcess, startConnectorProcess } from "./lib/connector-process.ts";
 import { printProfile, profileIsolate } from "./lib/isolate-profile.ts";
+import { lowestPriority } from "./lib/priority.ts";
 import { benchAdmin, type ProvisionedTenant, provisionBenchTenant } from "./lib/live-stack.ts";
 import { type Classifier, type CpuUse, cpuBetween, sampleCpu } from "./lib/proc-cpu.ts";
 import { type Summary, summarize } from "./lib/stats.ts";
@@ -25,7 +26,7 @@ import { tsProcess } from "./lib/ts-process.ts";
 import { type StageDone, stageCollector } from "./lib/sync-stages.ts";
 
 const { values } = parseArgs({
-  options: { articles: { type: "string", default: "1500000" }, changes: { type: "string", default: "10000" }, batch: { type: "string", default: "1000" }, via: { type: "string", default: "direct" }, profile: { type: "string", default: "0" } },
+  options: { articles: { type: "string", default: "1500000" }, changes: { type: "string", default: "10000" }, batch: { type: "string", default: "1000" }, via: { type: "string", default: "direct" }, profile: { type: "string", default: "0" }, ingest: { type: "string", default: "process" }, "remote-nice": { type: "boolean", default: false } },
 });
 const N = Number(values.articles);
 const CHANGES = Number(values.changes);
@@ -34,6 +35,13 @@ if (!EDGE_VIAS.includes(values.via as EdgeVia)) {
   process.exit(2);
 }
 const VIA = values.via as EdgeVia;
+// Where the connector posts sync batches: a second workerd process (as on Cloudflare, where the
+// ingest route never runs on the Durable Object's thread) or the one the Durable Object runs in.
+const INGEST = values.ingest;
+if (INGEST !== "process" && INGEST !== "same") {
+  console.error(`--ingest must be process or same (got ${INGEST})`);
+  process.exit(2);
+}
 const TENANT = "bench-sync";
 
 interface RunResult {
@@ -58,6 +66,7 @@ function classifier(edge: BenchEdge, connector: ConnectorProcess): Classifier {
     if (p.pid === connector.pid) return "connector";
     if (p.pid === edge.pids.postmaster) return "postgres";
     if (p.pid === edge.pids.wsProxy) return "ws proxy";
+    if (edge.ingest?.pids.includes(p.pid)) return "workerd ingest";
     if (p.comm === "workerd") return "workerd";
     if (p.cmdline.includes("wrangler")) return "wrangler (node)";
     if (p.pid === process.pid) return "bench process";
@@ -68,13 +77,17 @@ function classifier(edge: BenchEdge, connector: ConnectorProcess): Classifier {
 const stages = stageCollector();
 // --profile <s>: a CPU profile of the Worker's isolate for <s> seconds, 5 s into the full run.
 const PROFILE_SECONDS = Number(values.profile);
-const edge = await benchEdge(`sync-${VIA}`, VIA, stages.onLine, PROFILE_SECONDS > 0);
+const edge = await benchEdge(`sync-${VIA}`, VIA, stages.onLine, { inspect: PROFILE_SECONDS > 0, ingest: INGEST === "process" });
 let connector: ConnectorProcess | undefined;
 let tenant: ProvisionedTenant | undefined;
 try {
   const { stack } = edge;
+  // --remote-nice: what runs on other hosts in production (Postgres and Neon's proxy, the ingest Worker) at the
+  // lowest CPU priority, so it cannot take one of this machine's two cores from a live call.
+  const REMOTE_NICE = values["remote-nice"] === true;
+  if (REMOTE_NICE) lowestPriority([edge.pids.postmaster, edge.pids.wsProxy, ...(edge.ingest?.pids ?? [])]);
   tenant = await provisionBenchTenant(stack, edge.dir, TENANT, { erpProvider: { syncBatchSize: Number(values.batch) }, cache: { pricesTtlSeconds: 30 }, rateLimit: { requestsPerMinute: 10_000_000 } }, N);
-  connector = await startConnectorProcess(stack, TENANT, "bench-1", tenant.erpPath);
+  connector = await startConnectorProcess(stack, TENANT, "bench-1", tenant.erpPath, edge.ingest?.baseUrl);
   const { apiKey, erp } = tenant;
   const token = await tenant.customerToken("K10001");
   const classify = classifier(edge, connector);
@@ -190,7 +203,7 @@ try {
   const quietIncremental = await run("incremental", false);
   const idleS: Summary = summarize(idle);
 
-  console.log(`\nsync: ${N.toLocaleString("en")} articles (${(N * 20).toLocaleString("en")} attributes), system Postgres, edge: ${EDGE_LABELS[VIA]}, connector and ws proxy in their own processes`);
+  console.log(`\nsync: ${N.toLocaleString("en")} articles (${(N * 20).toLocaleString("en")} attributes), system Postgres, edge: ${EDGE_LABELS[VIA]}, connector and ws proxy in their own processes; sync batches posted to ${INGEST === "process" ? "the Worker in a second workerd process" : "the Durable Object's workerd process"}${REMOTE_NICE ? "; Postgres, ws proxy and the ingest Worker at nice 19 (as on hosts of their own)" : ""}`);
   console.log(`${"scenario".padEnd(52)} ${"seconds".padStart(9)} ${"rows".padStart(12)} ${"rows/s".padStart(10)} ${"x floor".padStart(8)}`);
   const line = (name: string, s: number, rows: number, ratio?: number | "floor") => console.log(`${name.padEnd(52)} ${s.toFixed(1).padStart(9)} ${rows.toLocaleString("en").padStart(12)} ${Math.round(rows / s).toLocaleString("en").padStart(10)} ${(ratio === undefined ? "-" : ratio === "floor" ? ratio : ratio.toFixed(2) + "x").padStart(8)}`);
   line(`floor: COPY (${fl.copySeconds.toFixed(1)} s) + same indexes (${fl.indexSeconds.toFixed(1)} s)`, fl.seconds, fl.rows, "floor");
@@ -215,7 +228,7 @@ search summaries rebuilt after each commit: ${warm || "-"}; waited for a quiet d
 
   const c = full.cpu;
   const ours = Object.values(c.percent).reduce((a, b) => a + b, 0);
-  const order = ["postgres", "workerd", "connector", "ws proxy", "bench process", "wrangler (node)"];
+  const order = ["postgres", "workerd", "workerd ingest", "connector", "ws proxy", "bench process", "wrangler (node)"];
   // Busiest thread only where one thread can be the limit (an event loop, the DO's isolate);
   // Postgres works in a process per connection, some born during the run (not measured then).
   const busiest = (k: string) => (k === "postgres" ? "" : ` (busiest thread ${(c.busiestThread[k] ?? 0).toFixed(0)}%)`);
@@ -231,7 +244,7 @@ search summaries rebuilt after each commit: ${warm || "-"}; waited for a quiet d
   const runJson = ({ cpu: _cpu, ...r }: RunResult) => r;
   console.log(
     JSON.stringify({
-      bench: "sync", via: VIA, edge: EDGE_LABELS[VIA], liveFailures: failures.length, articles: N, floor: fl, duringFloor, full: runJson(full), incremental: runJson(incremental), quietIncremental: runJson(quietIncremental), idle: idleS,
+      bench: "sync", via: VIA, ingest: INGEST, remoteNice: REMOTE_NICE, edge: EDGE_LABELS[VIA], liveFailures: failures.length, articles: N, floor: fl, duringFloor, full: runJson(full), incremental: runJson(incremental), quietIncremental: runJson(quietIncremental), idle: idleS,
       searchWarmupsMs: stages.warmups.map((w) => w.ms), settleSeconds: waited.map((w) => w.seconds), cpuDuringFull: cpuJson, ratios: { fullVsFloor: full.seconds / fl.seconds, liveP99DuringVsIdle: full.during.p99 / idleS.p99, liveP99FloorVsIdle: duringFloor.p99 / idleS.p99 },
     }),
   );

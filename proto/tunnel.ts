@@ -11,6 +11,10 @@ export type FrameCase = NonNullable<FrameBody["case"]>;
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 export const PROTOCOL_VERSION = 1;
 
+/** Where a connector posts the batches of an ingest stream (Call.ingest), and its headers. */
+export const INGEST_PATH = "/v1/connector/sync/ingest";
+export const INGEST_HEADERS = { stream: "x-b2x-sync-stream", seq: "x-b2x-sync-seq" } as const;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

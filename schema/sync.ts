@@ -10,6 +10,19 @@ export interface SyncCursor {
   after?: Record<string, number>;
   /** Change horizon read when the articles stage began; child stages stream up to it. */
   horizon?: number;
+  /**
+   * The stage's current ingest stream: the connector posts its batches numbered from 0, and the
+   * ingest route commits batch `seq + 1` only (so no batch is skipped or written twice). A new
+   * drive of the run names a new stream, which fences off posts of the one before.
+   */
+  ingest?: IngestStream;
+}
+
+export interface IngestStream {
+  stream: string;
+  entity: string;
+  /** Last batch committed; -1 before the first. */
+  seq: number;
 }
 
 export const syncRuns = pgTable(

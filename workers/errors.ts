@@ -32,6 +32,9 @@ export type ErrorCode =
   | "tenant_moving"
   | "release_rejected"
   | "ring_order_violation"
+  | "sync_stream_replaced"
+  | "sync_batch_out_of_order"
+  | "sync_batch_rejected"
   | "internal";
 
 export interface ErrorIssue {

@@ -1,3 +1,4 @@
+import type { Pool } from "@neondatabase/serverless";
 import type { CallOrigin } from "../durable-objects/calls/origin.ts";
 import type { TenantConfig } from "../schema/tenant-config.ts";
 import type { Database } from "./db/client.ts";
@@ -22,6 +23,8 @@ export interface AppVariables {
   log: Logger;
   /** Opened lazily on first use, closed when the response is done. */
   db: () => Database;
+  /** The same connection pool without drizzle, for statements drizzle cannot express. */
+  pool: () => Pool;
   tenant: TenantPrincipal;
   /** The customer id (`sub`) of a verified x-customer-token. */
   customerId: string;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEV_KEYS_DIR, loadSigningKey, trustedKeysOf } from "../../scripts/release/keys.ts";
 import { migrateDatabase } from "../../scripts/migrate-db.ts";
@@ -29,6 +29,13 @@ export interface BenchEdge {
   pids: { postmaster: number; wsProxy: number };
   /** The Worker's V8 inspector, when asked for (`inspect`). */
   inspectorPort?: number;
+  /**
+   * With `ingest`: the same Worker in a workerd process of its own, for the connector's sync
+   * batches (its `ingestOrigin`). On Cloudflare the ingest route's requests run wherever the
+   * network sends them, never on the thread of the tenant's Durable Object; locally one workerd
+   * process runs every isolate on one thread, so only a second process shows that.
+   */
+  ingest?: { baseUrl: string; port: number; pids: number[] };
   stop(): Promise<void>;
 }
 
@@ -37,7 +44,8 @@ export interface BenchEdge {
  * in .data/bench/<name>; nothing else (no wrangler dev beside the direct Worker). Every Worker
  * log line goes to `onWorkerLog`. A failed start stops what it began.
  */
-export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: string) => void, inspect = false): Promise<BenchEdge> {
+export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: string) => void, opts: { inspect?: boolean; ingest?: boolean } = {}): Promise<BenchEdge> {
+  const inspect = opts.inspect ?? false;
   const root = resolve(import.meta.dirname, "../..");
   const dir = freshBenchDir(name);
   const stops: (() => Promise<void>)[] = [];
@@ -69,10 +77,32 @@ export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: 
       });
     }
     stops.push(() => worker.stop());
+    let ingest: BenchEdge["ingest"];
+    if (opts.ingest) {
+      const port = await freePort();
+      const before = new Set(workerdPids());
+      const ingestWorker = await startDirectWorker({ root, dir: join(dir, "ingest"), shared, releasePublicKeys, onLog: onWorkerLog, port });
+      stops.push(() => ingestWorker.stop());
+      ingest = { baseUrl: ingestWorker.baseUrl, port, pids: workerdPids().filter((pid) => !before.has(pid)) };
+    }
     const postmaster = Number(readFileSync(join(dir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
-    return { via, stack: { ...shared, baseUrl: worker.baseUrl, stop }, pg, dir, pids: { postmaster, wsProxy: proxy.pid }, ...((inspect || via === "dev") && { inspectorPort }), stop };
+    return { via, stack: { ...shared, baseUrl: worker.baseUrl, stop }, pg, dir, pids: { postmaster, wsProxy: proxy.pid }, ...((inspect || via === "dev") && { inspectorPort }), ...(ingest && { ingest }), stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** Running workerd processes (to tell the ingest Worker's apart from the first one's). */
+function workerdPids(): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/comm`, "utf8").trim() === "workerd") out.push(Number(name));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
 }

@@ -20,14 +20,14 @@ export interface ConnectorProcess {
  * SQLite's data_version). It logs at info, as deployed, into a file beside the ERP database.
  * Resolves once its tunnel is open (its health endpoint turns healthy after the edge's welcome).
  */
-export async function startConnectorProcess(edge: Pick<Stack, "baseUrl" | "adminToken">, tenantId: string, connectorId: string, erpPath: string): Promise<ConnectorProcess> {
+export async function startConnectorProcess(edge: Pick<Stack, "baseUrl" | "adminToken">, tenantId: string, connectorId: string, erpPath: string, ingestOrigin?: string): Promise<ConnectorProcess> {
   const token = (await benchAdmin(edge, `/tenants/${tenantId}/connector-tokens`, { connectorId })).token;
   if (typeof token !== "string") throw new Error(`no connector token issued for ${tenantId}`);
   const base = erpPath.replace(/(-erp)?\.db$/, "-connector");
   const configPath = `${base}.json`;
   const logFile = `${base}.log`;
   const healthPort = await freePort();
-  writeFileSync(configPath, JSON.stringify({ tenantId, connectorId, edgeUrl: edge.baseUrl, businessUnits: ["default"], allowedOperations: ["erp.*", "pim.*", "crm.*", "sys.*"], erp: { database: erpPath }, healthPort }));
+  writeFileSync(configPath, JSON.stringify({ tenantId, connectorId, edgeUrl: edge.baseUrl, businessUnits: ["default"], allowedOperations: ["erp.*", "pim.*", "crm.*", "sys.*"], erp: { database: erpPath }, healthPort, ...(ingestOrigin && { ingestOrigin }) }));
   const child = tsProcess("connector-host/main.ts", { env: { B2X_CONNECTOR_TOKEN: token }, args: ["--config", configPath], stdoutFile: logFile });
   const exited = child.done.then(
     () => new Error("connector exited before its tunnel opened"),

@@ -12,6 +12,11 @@ export const connectorConfigSchema = z
     tenantId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "lowercase letters, digits and '-'"),
     connectorId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, '.', '_', '-'"),
     edgeUrl: z.url({ protocol: /^(wss?|https?)$/, message: "ws://, wss://, http:// or https:// URL of the edge" }),
+    /**
+     * Where sync batches are posted (proto StreamIngest) when not to the edge URL itself: a
+     * hostname of the same Worker routed apart, or (benchmarks) the Worker in another process.
+     */
+    ingestOrigin: z.url({ protocol: /^https?$/, message: "http:// or https:// URL" }).optional(),
     /** Connector token issued by the edge's admin API (kept out of the file via --token or B2X_CONNECTOR_TOKEN). */
     token: z.string().min(10).optional(),
     businessUnits: z.array(z.string().min(1).max(32)).min(1).max(64),

@@ -20,12 +20,18 @@ export interface CallSpec {
   requestId: string;
   /** W3C traceparent of the hop into the tunnel (live calls from a storefront request). */
   traceparent?: string;
+  /** A stream whose batches the connector posts to the edge's ingest route instead (proto StreamIngest). */
+  ingest?: { path: string; streamId: string; rowsPerPost: number };
 }
 
-/** A streaming call: chunks are handed over one at a time; credit is granted after each. */
+/**
+ * A streaming call: chunks are handed over one at a time and credit is granted after each; an
+ * ingest stream (CallSpec.ingest) sends no chunks, only progress of the batches it posted.
+ */
 export interface StreamHandler {
   initialCredit: number;
-  onChunk(rows: unknown[], seq: bigint): Promise<void>;
+  onChunk?(rows: unknown[], seq: bigint): Promise<void>;
+  onProgress?(batches: number, rows: number): void;
 }
 
 interface Pending {
@@ -191,6 +197,7 @@ export class CallDispatcher {
             operation: p.spec.operation, businessUnit: p.spec.businessUnit, payloadJson: payload, deadlineMs: remaining,
             requestId: p.spec.requestId, traceparent: p.spec.traceparent ?? "", priority: p.spec.priority === "live" ? Priority.LIVE : Priority.BACKGROUND,
             initialCredit: p.stream?.initialCredit ?? 0,
+            ...(p.spec.ingest && { ingest: { path: p.spec.ingest.path, streamId: p.spec.ingest.streamId, rowsPerPost: p.spec.ingest.rowsPerPost } }),
           },
         }, BigInt(c.att.epoch)),
       );
@@ -214,7 +221,7 @@ export class CallDispatcher {
       return;
     }
     const body = frame.body;
-    if (body.case === "streamChunk" || body.case === "streamEnd") return this.onStreamFrame(p, frame);
+    if (body.case === "streamChunk" || body.case === "streamEnd" || body.case === "streamProgress") return this.onStreamFrame(p, frame);
     if (body.case === "result") {
       let value: unknown;
       try {
@@ -235,11 +242,19 @@ export class CallDispatcher {
    * connector one more credit, so it can never run ahead of what the edge has written.
    */
   private onStreamFrame(p: Pending, frame: Frame): void {
-    const s = p.stream!;
+    const s = p.stream;
     const body = frame.body;
     clearTimeout(p.deadline);
     p.deadline = setTimeout(() => this.expire(p.id), p.spec.deadlineMs);
-    if (body.case === "streamChunk") {
+    if (!s) return this.finish(p, "erp_error", new LiveCallError("erp_error", `connector sent a ${body.case} frame for a call that is not a stream`));
+    if (body.case === "streamProgress") {
+      s.onProgress?.(Number(body.value.batches), Number(body.value.rows));
+    } else if (body.case === "streamChunk") {
+      const onChunk = s.onChunk;
+      if (!onChunk) {
+        this.cancel(p, "this stream takes no chunks");
+        return this.finish(p, "erp_error", new LiveCallError("erp_error", "connector sent chunks for a stream it should have posted to the ingest route"));
+      }
       const seq = body.value.seq;
       const bytes = body.value.payloadJson;
       s.chain = s.chain.then(async () => {
@@ -249,7 +264,7 @@ export class CallDispatcher {
         try {
           const rows = parseJsonBytes(bytes);
           if (!Array.isArray(rows)) throw new LiveCallError("bad_request", `stream chunk ${seq} is not an array`);
-          await s.onChunk(rows, seq);
+          await onChunk(rows, seq);
           s.delivered += rows.length;
           p.sentTo?.ws.send(encodeFrame(p.id, { case: "credit", value: { chunks: 1 } }, BigInt(p.sentTo.epoch)));
         } catch (err) {

@@ -47,20 +47,14 @@ export class ChunkValidationError extends Error {
 /** A validated chunk: its changes in stream order, and where it ends. */
 export interface ValidChunk<T = unknown> {
   changes: Change<T>[];
-  /** Rows passed over unread (see `validateChunk`): done, but nothing to write. */
-  passedOver: number;
-  /** Rowversion of the chunk's last row, passed over or not: the checkpoint once it is written. */
+  /** Rowversion of the chunk's last row: the checkpoint once it is written. */
   lastRowversion: number;
 }
 
-/**
- * Validates a chunk of change rows for an entity; throws naming the first bad row. Rows whose
- * key `passOver` accepts are checked only for their rowversion and key: their content is
- * already written (validating 20 attribute items is most of what such a row would cost).
- */
-export function validateChunk<E extends SyncEntity>(entity: E, rows: unknown[], passOver?: (key: string) => boolean): ValidChunk<z.output<(typeof ENTITY_ROWS)[E]>> {
+/** Validates a chunk of change rows for an entity; throws naming the first bad row. */
+export function validateChunk<E extends SyncEntity>(entity: E, rows: unknown[]): ValidChunk<z.output<(typeof ENTITY_ROWS)[E]>> {
   const schema = ENTITY_ROWS[entity];
-  const out: ValidChunk<z.output<(typeof ENTITY_ROWS)[E]>> = { changes: [], passedOver: 0, lastRowversion: 0 };
+  const out: ValidChunk<z.output<(typeof ENTITY_ROWS)[E]>> = { changes: [], lastRowversion: 0 };
   rows.forEach((raw, index) => {
     const r = raw as { rowversion?: unknown; key?: unknown; deleted?: unknown; row?: unknown };
     const key = typeof r?.key === "string" ? r.key : "?";
@@ -68,10 +62,6 @@ export function validateChunk<E extends SyncEntity>(entity: E, rows: unknown[], 
     if (typeof r.rowversion !== "number" || !Number.isSafeInteger(r.rowversion) || r.rowversion < 0) throw new ChunkValidationError(entity, index, key, "rowversion", "must be a non-negative integer");
     if (typeof r.key !== "string" || r.key.length === 0 || r.key.length > 64) throw new ChunkValidationError(entity, index, key, "key", "must be a string of 1-64 characters");
     out.lastRowversion = r.rowversion;
-    if (passOver?.(r.key)) {
-      out.passedOver++;
-      return;
-    }
     if (r.deleted === true) {
       out.changes.push({ rowversion: r.rowversion, key: r.key, deleted: true, row: null });
       return;

@@ -1,4 +1,5 @@
 import type { Pool } from "@neondatabase/serverless";
+import { INGEST_PATH } from "../../proto/tunnel.ts";
 import type { SyncCursor, SyncMode } from "../../schema/sync.ts";
 import type { TenantConfig } from "../../schema/tenant-config.ts";
 import { openDatabase } from "../../workers/db/client.ts";
@@ -6,10 +7,7 @@ import { warmSummaries } from "../../workers/search/summaries.ts";
 import type { Logger } from "../../workers/lib/log.ts";
 import type { AlarmSchedule } from "../alarms.ts";
 import type { CallDispatcher } from "../calls/dispatcher.ts";
-import { nextTurn } from "../calls/next-turn.ts";
-import { OrderedWrites } from "./ordered-writes.ts";
-import { STAGES, type SyncEntity, validateChunk } from "./rows.ts";
-import { WriteBatch } from "./write-batch.ts";
+import { STAGES, type SyncEntity } from "./rows.ts";
 import { SyncWriter } from "./writer.ts";
 
 export interface StartResult {
@@ -24,19 +22,11 @@ interface ActiveRun {
   mode: SyncMode;
 }
 
-/** Chunks (of at most 64 KiB) the connector may send ahead of what is validated. */
-const INITIAL_CREDIT = 8;
 /** A stream that says nothing for this long is considered broken. */
 const STREAM_SILENCE_MS = 120_000;
 const MAX_ATTEMPTS = 20;
 /** How soon a run resumes after its object restarted mid-run. */
 const WATCHDOG_MS = 5_000;
-/**
- * Batch writes running at once: the database writes one batch while the object validates the
- * chunks of the next (commits stay in order). A third gained ~5% for the writer alone on 2
- * cores (100k articles: 11.7 s at 2, 11.1 s at 3; 19.7 s at 1).
- */
-const WRITES_IN_FLIGHT = 2;
 /** Time a sync may spend after its commit rebuilding search summaries of hot queries. */
 const SEARCH_WARM_BUDGET_MS = 60_000;
 
@@ -174,7 +164,12 @@ export class SyncRunner {
     return Object.fromEntries((r.rows as { entity: string; rowversion: string }[]).map((x) => [x.entity, Number(x.rowversion)]));
   }
 
-  /** Streams one entity from its cursor and writes it chunk by chunk. */
+  /**
+   * Streams one entity from its cursor. The connector posts the batches to the ingest route,
+   * which validates and writes each with its checkpoint (workers/sync/ingest.ts); this object
+   * names the stream, waits for its end and reads where it got to. So the bulk of a sync never
+   * runs on this object's one thread, which live calls of the tenant need.
+   */
   private async stage(writer: SyncWriter, entity: SyncEntity, cursor: SyncCursor, config: TenantConfig): Promise<void> {
     if (entity === "attributes" && writer.mode === "full" && cursor.horizon !== undefined) {
       // A full run wrote every article with its current attributes inline: all attribute
@@ -186,51 +181,30 @@ export class SyncRunner {
     // Child rows go only up to the horizon read before the articles stage, so no child arrives
     // before its article; later ones wait for the next run.
     const until = entity === "articles" || entity === "categories" ? undefined : cursor.horizon;
+    // A new stream for every drive of the stage: posts of an earlier one (this object restarted,
+    // or the connector reconnected) are refused from now on.
+    const streamId = crypto.randomUUID();
     cursor.stage = entity;
+    cursor.ingest = { stream: streamId, entity, seq: -1 };
+    await writer.saveCursor(cursor);
     const started = Date.now();
-    let rows = 0;
-    const writes = new OrderedWrites(WRITES_IN_FLIGHT);
-    // Chunks arrive small (each parsed and validated in one short slice, so live calls to this
-    // object wait little) and are written in batches of the tenant's sync batch size.
-    let batch = new WriteBatch(entity);
-    // An incremental run's attribute sets of articles it has just written came inline with them.
-    const passOver = entity === "attributes" && writer.mode === "incremental" ? writer.wroteArticle : undefined;
-    const flush = async () => {
-      const full = batch;
-      batch = new WriteBatch(entity);
-      if (full.size > 0) await writes.push((previous) => writer.writeBatch(full, cursor, previous));
-    };
-    const streamed = this.dispatcher.stream(
+    const after = cursor.after?.[entity] ?? 0;
+    const ended = await this.dispatcher.stream(
       {
         operation: "pim.changes",
         businessUnit: config.erpProvider.businessUnits[0]!,
-        payload: () => ({ entity, after: cursor.after?.[entity] ?? 0, batchSize: config.erpProvider.syncBatchSize, ...(until !== undefined && { until }), withAttributes: entity === "articles" }),
+        payload: () => ({ entity, after, batchSize: config.erpProvider.syncBatchSize, ...(until !== undefined && { until }), withAttributes: entity === "articles" }),
         safe: true,
         priority: "background",
         deadlineMs: STREAM_SILENCE_MS,
         requestId: writer.runId,
+        ingest: { path: INGEST_PATH, streamId, rowsPerPost: config.erpProvider.syncBatchSize },
       },
-      {
-        initialCredit: INITIAL_CREDIT,
-        onChunk: async (chunk) => {
-          batch.add(validateChunk(entity, chunk, passOver));
-          rows += chunk.length;
-          if (batch.size < config.erpProvider.syncBatchSize) return;
-          // Encoding a batch for Postgres is the longest slice of a sync: let live calls in first.
-          await nextTurn();
-          await flush();
-        },
-      },
+      { initialCredit: 0 },
     );
-    // A broken stream still lets the writes already started finish, so a resume that follows
-    // reads a cursor nothing is still moving.
-    await streamed.catch(async (err: unknown) => {
-      await writes.drain().catch(() => {});
-      throw err;
-    });
-    await flush();
-    await writes.drain();
-    await this.completeStage(writer, entity, cursor, rows, started);
+    // The ingest route moved the cursor batch by batch; continue from what it committed.
+    Object.assign(cursor, await writer.readCursor());
+    await this.completeStage(writer, entity, cursor, ended.totalRows, started);
   }
 
   /**
@@ -253,21 +227,22 @@ export class SyncRunner {
   /** Records the stage as complete (and the horizon) before moving on. */
   private async completeStage(writer: SyncWriter, entity: SyncEntity, cursor: SyncCursor, rows: number, started: number): Promise<void> {
     cursor.stage = STAGES[STAGES.indexOf(entity) + 1] ?? "finishing";
+    delete cursor.ingest;
     await writer.saveCursor(cursor);
     this.log()("info", "sync stage done", { runId: writer.runId, entity, rows, ms: Date.now() - started });
   }
 
   private async failOrRetry(pool: Pool, tenantId: string, run: ActiveRun, err: unknown): Promise<void> {
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    // A chunk that does not validate is a bug or bad data in the ERP: retrying cannot help.
-    const permanent = err instanceof Error && err.name === "ChunkValidationError";
     try {
+      // Only a running run: one the ingest route failed (a batch that does not validate, which no
+      // retry can mend) already carries the error that names the row.
       const r = await pool.query(
         `UPDATE sync_runs SET attempts = attempts + 1, errors = (errors || jsonb_build_array(jsonb_build_object('at', now()::text, 'message', $3::text)))
-           , status = CASE WHEN $4 OR attempts + 1 >= $5 THEN 'failed' ELSE status END
-           , finished_at = CASE WHEN $4 OR attempts + 1 >= $5 THEN now() ELSE finished_at END, updated_at = now()
-         WHERE tenant_id = $1 AND run_id = $2 RETURNING status, attempts`,
-        [tenantId, run.runId, message.slice(0, 1000), permanent, MAX_ATTEMPTS],
+           , status = CASE WHEN attempts + 1 >= $4 THEN 'failed' ELSE status END
+           , finished_at = CASE WHEN attempts + 1 >= $4 THEN now() ELSE finished_at END, updated_at = now()
+         WHERE tenant_id = $1 AND run_id = $2 AND status = 'running' RETURNING status, attempts`,
+        [tenantId, run.runId, message.slice(0, 1000), MAX_ATTEMPTS],
       );
       const row = r.rows[0] as { status: string; attempts: string } | undefined;
       if (!row || row.status !== "running") {

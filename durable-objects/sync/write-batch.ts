@@ -31,7 +31,6 @@ export class WriteBatch {
   constructor(readonly entity: SyncEntity) {}
 
   add(chunk: ValidChunk): void {
-    this.size += chunk.passedOver;
     if (chunk.lastRowversion > 0) this.lastRowversion = chunk.lastRowversion;
     for (const change of chunk.changes) {
       this.size++;

@@ -13,6 +13,20 @@ type Category = z.output<typeof categoryRow>;
 const live = <T>(changes: Change<T>[]) => changes.filter((c): c is Extract<Change<T>, { deleted: false }> => !c.deleted);
 const gone = <T>(changes: Change<T>[]) => changes.filter((c) => c.deleted).map((c) => c.key);
 
+/** What became of a posted batch (see `SyncWriter.writeBatch`). */
+export type BatchOutcome =
+  | { kind: "committed"; rows: number; lastRowversion: number }
+  | { kind: "duplicate"; committedSeq: number }
+  | { kind: "out_of_order"; expectedSeq: number }
+  | { kind: "replaced" };
+
+/** Ends a batch's transaction without committing, with what to tell its sender. */
+class Rollback extends Error {
+  constructor(readonly outcome: BatchOutcome) {
+    super(outcome.kind);
+  }
+}
+
 const attributesJson = (items: AttributeSet["items"]) => JSON.stringify(attributesObject(items));
 
 /**
@@ -22,14 +36,6 @@ const attributesJson = (items: AttributeSet["items"]) => JSON.stringify(attribut
  * keyed by tenant + ERP key and skip rows that are not newer, so a replayed batch changes nothing.
  */
 export class SyncWriter {
-  /**
-   * Articles this incremental run wrote in its articles stage. Their attribute changes up to the
-   * horizon were read inline with them, so the attributes stage passes them over. Kept in memory
-   * only: after a restart nothing is passed over, which is slower but just as right.
-   */
-  private readonly articlesWritten = new Set<string>();
-  readonly wroteArticle = (articleId: string) => this.articlesWritten.has(articleId);
-
   constructor(
     private readonly pool: Pool,
     readonly tenantId: string,
@@ -53,61 +59,76 @@ export class SyncWriter {
   }
 
   /**
-   * Applies one batch and moves the cursor and checkpoint to its last rowversion. The rows are
-   * written at once; the checkpoint waits for `previousCommitted` (the batch before, written
-   * concurrently), so commits and checkpoints stay in stream order.
+   * Applies batch `seq` of ingest stream `stream` and moves the run's cursor and the entity
+   * checkpoint to its last rowversion, in one transaction. The rows are written first; then the
+   * run's row is locked, which waits for a concurrent ingest of the batch before to commit, so
+   * commits and checkpoints stay in stream order. Only the batch right after the last committed
+   * one commits: an earlier one (a retried post) or a later one (overtook its predecessor), or
+   * one of a stream the run no longer drives, is rolled back and reported.
    */
-  async writeBatch(batch: WriteBatch, cursor: SyncCursor, previousCommitted: Promise<void> = Promise.resolve()): Promise<void> {
-    if (batch.size === 0) return previousCommitted;
+  async writeBatch(batch: WriteBatch, stream: string, seq: number): Promise<BatchOutcome> {
     const entity = batch.entity;
     const last = batch.lastRowversion;
     const newest = batch.newestChangeAt;
-    await this.tx(async (c) => {
-      // A batch's commit need not wait for the WAL flush: if Postgres crashes, the last batches
-      // are lost together with their checkpoint (same transaction) and the run replays them.
-      // The articles trigger leaves the dictionary to this writer (see below).
-      await c.query("SET LOCAL synchronous_commit = off; SET LOCAL b2x.words_by_writer = 'on'");
-      let names: string[] = [];
-      switch (entity) {
-        case "articles":
-          names = await this.articles(c, batch);
-          break;
-        case "attributes":
-          await this.attributes(c, batch.changes as Change<AttributeSet>[]);
-          break;
-        case "media":
-          await this.media(c, batch.changes as Change<MediaSet>[]);
-          break;
-        case "cross_references":
-          await this.crossRefs(c, batch.changes as Change<CrossRefSet>[]);
-          break;
-        case "categories":
-          await this.categories(c, batch.changes as Change<Category>[]);
-          break;
-      }
-      await previousCommitted;
-      // The dictionary takes the words of written names here, in commit order (migration 0007).
-      if (names.length > 0) await c.query(`SELECT search_words_add($1, $2::text[])`, [this.tenantId, names]);
-      await c.query(
-        `INSERT INTO sync_checkpoints (tenant_id, entity, rowversion, run_id, newest_change_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, now())
-         ON CONFLICT (tenant_id, entity) DO UPDATE SET
-           rowversion = GREATEST(sync_checkpoints.rowversion, excluded.rowversion), run_id = excluded.run_id,
-           newest_change_at = GREATEST(sync_checkpoints.newest_change_at, excluded.newest_change_at), updated_at = now()`,
-        [this.tenantId, entity, last, this.runId, newest > 0 ? new Date(newest) : null],
-      );
-      const next: SyncCursor = { ...cursor, stage: entity, after: { ...cursor.after, [entity]: last } };
-      await c.query(`UPDATE sync_runs SET rows_done = rows_done + $3, stage = $4, cursor = $5, updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [this.tenantId, this.runId, batch.size, entity, JSON.stringify(next)]);
-      Object.assign(cursor, next);
-    });
+    try {
+      return await this.tx(async (c) => {
+        // A batch's commit need not wait for the WAL flush: if Postgres crashes, the last batches
+        // are lost together with their checkpoint (same transaction) and the run replays them.
+        // The articles trigger leaves the dictionary to this writer (see below).
+        await c.query("SET LOCAL synchronous_commit = off; SET LOCAL b2x.words_by_writer = 'on'");
+        const names = await this.writeRows(c, batch);
+        const run = await c.query(`SELECT status, cursor FROM sync_runs WHERE tenant_id = $1 AND run_id = $2 FOR UPDATE`, [this.tenantId, this.runId]);
+        const row = run.rows[0] as { status: string; cursor: SyncCursor } | undefined;
+        const current = row?.cursor.ingest;
+        if (!row || row.status !== "running" || current?.stream !== stream || current.entity !== entity) throw new Rollback({ kind: "replaced" });
+        if (seq <= current.seq) throw new Rollback({ kind: "duplicate", committedSeq: current.seq });
+        if (seq > current.seq + 1) throw new Rollback({ kind: "out_of_order", expectedSeq: current.seq + 1 });
+        // The dictionary takes the words of written names here, in commit order (migration 0007).
+        if (names.length > 0) await c.query(`SELECT search_words_add($1, $2::text[])`, [this.tenantId, names]);
+        if (last > 0) await this.moveCheckpoint(c, entity, last, newest);
+        const next: SyncCursor = { ...row.cursor, stage: entity, after: { ...row.cursor.after, ...(last > 0 && { [entity]: last }) }, ingest: { ...current, seq } };
+        await c.query(`UPDATE sync_runs SET rows_done = rows_done + $3, stage = $4, cursor = $5, updated_at = now() WHERE tenant_id = $1 AND run_id = $2`, [this.tenantId, this.runId, batch.size, entity, JSON.stringify(next)]);
+        return { kind: "committed", rows: batch.size, lastRowversion: last } as const;
+      });
+    } catch (err) {
+      if (err instanceof Rollback) return err.outcome;
+      throw err;
+    }
+  }
+
+  private async writeRows(c: PoolClient, batch: WriteBatch): Promise<string[]> {
+    switch (batch.entity) {
+      case "articles":
+        return this.articles(c, batch);
+      case "attributes":
+        await this.attributes(c, batch.changes as Change<AttributeSet>[]);
+        break;
+      case "media":
+        await this.media(c, batch.changes as Change<MediaSet>[]);
+        break;
+      case "cross_references":
+        await this.crossRefs(c, batch.changes as Change<CrossRefSet>[]);
+        break;
+      case "categories":
+        await this.categories(c, batch.changes as Change<Category>[]);
+        break;
+    }
+    return [];
+  }
+
+  private async moveCheckpoint(c: PoolClient, entity: SyncEntity, rowversion: number, newest: number): Promise<void> {
+    await c.query(
+      `INSERT INTO sync_checkpoints (tenant_id, entity, rowversion, run_id, newest_change_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, now())
+       ON CONFLICT (tenant_id, entity) DO UPDATE SET
+         rowversion = GREATEST(sync_checkpoints.rowversion, excluded.rowversion), run_id = excluded.run_id,
+         newest_change_at = GREATEST(sync_checkpoints.newest_change_at, excluded.newest_change_at), updated_at = now()`,
+      [this.tenantId, entity, rowversion, this.runId, newest > 0 ? new Date(newest) : null],
+    );
   }
 
   /** Writes the batch's articles; returns the names of those actually inserted or changed. */
   private async articles(c: PoolClient, batch: WriteBatch): Promise<string[]> {
-    if (this.mode === "incremental") {
-      for (const id of batch.liveArticleIds) this.articlesWritten.add(id);
-      for (const d of batch.deleted) this.articlesWritten.add(d.key);
-    }
     let names: string[] = [];
     if (batch.liveArticleIds.length > 0) {
       // One JSON document per batch, unpacked by Postgres (json_to_recordset): the Worker only
@@ -146,7 +167,6 @@ export class SyncWriter {
   }
 
   private async attributes(c: PoolClient, changes: Change<AttributeSet>[]): Promise<void> {
-    // Empty when every set of the batch was passed over (see SyncWriter.wroteArticle).
     if (changes.length === 0) return;
     const ids = changes.map((ch) => ch.key);
     const values = changes.map((ch) => (ch.deleted ? "{}" : attributesJson(ch.row.items)));
@@ -207,6 +227,12 @@ export class SyncWriter {
       `UPDATE sync_runs SET stage = $3, cursor = $4, rows_total = COALESCE($5, rows_total), updated_at = now() WHERE tenant_id = $1 AND run_id = $2`,
       [this.tenantId, this.runId, cursor.stage ?? "pending", JSON.stringify(cursor), rowsTotal ?? null],
     );
+  }
+
+  /** Where the run is, as the batches committed so far left it. */
+  async readCursor(): Promise<SyncCursor> {
+    const r = await this.pool.query(`SELECT cursor FROM sync_runs WHERE tenant_id = $1 AND run_id = $2`, [this.tenantId, this.runId]);
+    return (r.rows[0] as { cursor: SyncCursor } | undefined)?.cursor ?? {};
   }
 
   /** Moves an entity's checkpoint without rows (its data came inline with another stage). */

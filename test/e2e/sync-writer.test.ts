@@ -1,10 +1,9 @@
 import type { Pool } from "@neondatabase/serverless";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { OrderedWrites } from "../../durable-objects/sync/ordered-writes.ts";
 import { type ValidChunk, validateChunk } from "../../durable-objects/sync/rows.ts";
 import { WriteBatch } from "../../durable-objects/sync/write-batch.ts";
-import { SyncWriter } from "../../durable-objects/sync/writer.ts";
+import { type BatchOutcome, SyncWriter } from "../../durable-objects/sync/writer.ts";
 import type { SyncCursor } from "../../schema/sync.ts";
 import { adminHttp } from "./client.ts";
 
@@ -37,23 +36,45 @@ function changesFrom(from: number, n: number): ValidChunk {
   return validateChunk("articles", rows);
 }
 
+const STREAM = "stream-under-test";
+
+/** A running run whose articles stage is fed by STREAM (the run before it is marked done). */
 async function newRun(mode: "full" | "incremental"): Promise<SyncWriter> {
+  await pool.query(`UPDATE sync_runs SET status = 'succeeded' WHERE tenant_id = $1 AND status = 'running'`, [tenantId]);
   const runId = `writer-test-${++runSeq}`;
-  await pool.query(`INSERT INTO sync_runs (tenant_id, run_id, mode, status, stage, trigger) VALUES ($1, $2, $3, 'succeeded', 'articles', 'admin')`, [tenantId, runId, mode]);
+  const cursor: SyncCursor = { stage: "articles", after: {}, ingest: { stream: STREAM, entity: "articles", seq: -1 } };
+  await pool.query(`INSERT INTO sync_runs (tenant_id, run_id, mode, status, stage, trigger, cursor) VALUES ($1, $2, $3, 'running', 'articles', 'admin', $4)`, [tenantId, runId, mode, JSON.stringify(cursor)]);
   // node-postgres: the Neon driver in the Worker is its fork with the same Pool API.
   return new SyncWriter(pool as unknown as Pool, tenantId, runId, mode);
 }
 
-/** Writes `chunks` chunks of 50 articles from rowversion 1, two at a time; returns the run's cursor. */
-async function writeAll(writer: SyncWriter, chunks: number): Promise<SyncCursor> {
-  const writes = new OrderedWrites(2);
-  const cursor: SyncCursor = { after: {} };
-  for (let c = 0; c < chunks; c++) {
-    const batch = chunk(1 + c * 50, 50);
-    await writes.push((previous) => writer.writeBatch(batch, cursor, previous));
+/**
+ * Writes batches numbered from 0 as the connector posts them: two at a time, and a batch that
+ * overtook the one before it is written again once that one is in.
+ */
+async function writeInOrder(writer: SyncWriter, batches: WriteBatch[]): Promise<BatchOutcome[]> {
+  const outcomes: Promise<BatchOutcome>[] = [];
+  for (const [seq, batch] of batches.entries()) {
+    const before = outcomes[seq - 1] ?? Promise.resolve(undefined);
+    if (seq >= 2) await outcomes[seq - 2];
+    outcomes.push(
+      (async () => {
+        for (;;) {
+          const outcome = await writer.writeBatch(batch, STREAM, seq);
+          if (outcome.kind !== "out_of_order") return outcome;
+          await before;
+        }
+      })(),
+    );
   }
-  await writes.drain();
-  return cursor;
+  return Promise.all(outcomes);
+}
+
+/** Writes `chunks` batches of 50 articles from rowversion 1, two at a time; returns the run's cursor. */
+async function writeAll(writer: SyncWriter, chunks: number): Promise<SyncCursor> {
+  const outcomes = await writeInOrder(writer, Array.from({ length: chunks }, (_, c) => chunk(1 + c * 50, 50)));
+  expect(outcomes.map((o) => o.kind)).toEqual(Array(chunks).fill("committed"));
+  return writer.readCursor();
 }
 
 const checkpoint = async () => Number((await pool.query(`SELECT rowversion FROM sync_checkpoints WHERE tenant_id = $1 AND entity = 'articles'`, [tenantId])).rows[0]?.rowversion ?? 0);
@@ -89,49 +110,37 @@ describe.runIf(realPostgres)("sync writer: chunks written two at a time, committ
     expect(Number((await pool.query(`SELECT count(*) FROM articles WHERE tenant_id = $1`, [tenantId])).rows[0].count)).toBe(400);
   });
 
-  it("a chunk that fails rolls back the chunks after it, and the checkpoint stays at the last chunk fully in", async () => {
+  it("a batch that fails rolls back, a later one cannot commit past it, and the checkpoint stays at the last batch fully in", async () => {
     const writer = await newRun("incremental");
-    const writes = new OrderedWrites(2);
-    const cursor: SyncCursor = { after: {} };
     const good = chunk(1001, 50);
-    // Bypasses validation on purpose: a name the database refuses (NUL) fails that chunk inside Postgres.
+    // Bypasses validation on purpose: a name the database refuses (NUL) fails that batch inside Postgres.
     const bad = new WriteBatch("articles");
     const valid = changesFrom(1051, 50);
     bad.add({ ...valid, changes: valid.changes.map((c, i) => (i === 10 && !c.deleted ? { ...c, row: { ...(c.row as object), name: "bad\u0000name" } } : c)) });
-    const after = chunk(1101, 50);
-    await writes.push((previous) => writer.writeBatch(good, cursor, previous));
-    await writes.push((previous) => writer.writeBatch(bad, cursor, previous));
-    const third = writes.push((previous) => writer.writeBatch(after, cursor, previous)).then(() => writes.drain());
-    await expect(third).rejects.toThrow();
-    // As the runner does when a stage fails: let the writes already started finish first.
-    await expect(writes.drain()).rejects.toThrow();
+    expect((await writer.writeBatch(good, STREAM, 0)).kind).toBe("committed");
+    await expect(writer.writeBatch(bad, STREAM, 1)).rejects.toThrow();
+    expect(await writer.writeBatch(chunk(1101, 50), STREAM, 2)).toEqual({ kind: "out_of_order", expectedSeq: 1 });
     expect(await checkpoint()).toBe(1050);
     const ids = (await pool.query(`SELECT article_id FROM articles WHERE tenant_id = $1 AND article_id IN ('A1050', 'A1051', 'A1101', 'A1150')`, [tenantId])).rows.map((r: { article_id: string }) => r.article_id);
     expect(ids).toEqual(["A1050"]);
   });
-});
 
-describe("OrderedWrites", () => {
-  it("keeps at most `depth` writes running and commits in push order even when a later write finishes its work first", async () => {
-    const writes = new OrderedWrites(2);
-    const log: string[] = [];
-    let running = 0;
-    let maxRunning = 0;
-    const write = (name: string, workMs: number) => async (previous: Promise<void>) => {
-      running++;
-      maxRunning = Math.max(maxRunning, running);
-      await new Promise((r) => setTimeout(r, workMs));
-      log.push(`${name} worked`);
-      await previous;
-      log.push(`${name} committed`);
-      running--;
-    };
-    await writes.push(write("a", 30));
-    await writes.push(write("b", 1));
-    await writes.push(write("c", 1));
-    await writes.drain();
-    expect(maxRunning).toBe(2);
-    expect(log.filter((l) => l.endsWith("committed"))).toEqual(["a committed", "b committed", "c committed"]);
-    expect(log.indexOf("b worked")).toBeLessThan(log.indexOf("a committed"));
+  it("a batch posted again, one of a replaced stream, or one that skips a number writes nothing", async () => {
+    const writer = await newRun("incremental");
+    expect((await writer.writeBatch(chunk(2001, 50), STREAM, 0)).kind).toBe("committed");
+    const count = async () => Number((await pool.query(`SELECT count(*) FROM articles WHERE tenant_id = $1 AND rowversion BETWEEN 2001 AND 2100`, [tenantId])).rows[0].count);
+    expect(await count()).toBe(50);
+    const rowsDone = async () => Number((await pool.query(`SELECT rows_done FROM sync_runs WHERE tenant_id = $1 AND run_id = $2`, [tenantId, writer.runId])).rows[0].rows_done);
+    // The same number again (its answer was lost), with rows that would change something.
+    expect(await writer.writeBatch(chunk(2051, 50), STREAM, 0)).toEqual({ kind: "duplicate", committedSeq: 0 });
+    expect(await writer.writeBatch(chunk(2051, 50), "another-stream", 1)).toEqual({ kind: "replaced" });
+    expect(await writer.writeBatch(chunk(2051, 50), STREAM, 2)).toEqual({ kind: "out_of_order", expectedSeq: 1 });
+    expect(await count()).toBe(50);
+    expect(await rowsDone()).toBe(50);
+    expect(await checkpoint()).toBe(2050);
+    // A run that has ended takes nothing more of its stream.
+    await pool.query(`UPDATE sync_runs SET status = 'failed' WHERE tenant_id = $1 AND run_id = $2`, [tenantId, writer.runId]);
+    expect(await writer.writeBatch(chunk(2051, 50), STREAM, 1)).toEqual({ kind: "replaced" });
+    expect(await count()).toBe(50);
   });
 });

@@ -1,5 +1,6 @@
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
+import { INGEST_PATH } from "../../proto/tunnel.ts";
 import { AppError, toErrorResponse } from "../errors.ts";
 import type { AppEnv } from "../types.ts";
 
@@ -33,6 +34,8 @@ async function drain(body: ReadableStream<Uint8Array> | null, max: number): Prom
 export const bodyLimit = createMiddleware<AppEnv>(async (c, next) => {
   // A connector release upload is bounded by the size its signed manifest declares instead.
   if (c.req.method === "POST" && c.req.path === "/v1/admin/connector-releases") return next();
+  // A sync batch has its own, larger limit on its route.
+  if (c.req.method === "POST" && c.req.path === INGEST_PATH) return next();
   const configured = Number(c.env.MAX_BODY_BYTES);
   const maxSize = Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_MAX_BYTES;
   const limit = honoBodyLimit({

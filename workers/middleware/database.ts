@@ -5,10 +5,9 @@ import type { AppEnv } from "../types.ts";
 /** Every route reaches Postgres through `c.var.db()`: opened on first use, closed after. */
 export const database = createMiddleware<AppEnv>(async (c, next) => {
   let handle: DatabaseHandle | undefined;
-  c.set("db", () => {
-    handle ??= openDatabase(c.env);
-    return handle.db;
-  });
+  const open = () => (handle ??= openDatabase(c.env));
+  c.set("db", () => open().db);
+  c.set("pool", () => open().pool);
   try {
     await next();
   } finally {

@@ -69,6 +69,12 @@ function attacks(a: SecuredTenant, b: SecuredTenant): Record<string, Attack[]> {
     "GET /ops/app.css": [{ attack: () => probe("/ops/app.css", A), check: statusIs(200) }],
     "POST /ops/login": [{ attack: () => probe("/ops/login", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: baseUrl() }, body: new URLSearchParams({ token: a.apiKey, name: "a" }).toString() }), check: statusIs(401, 403) }],
     "POST /ops/logout": [{ attack: () => probe("/ops/logout", { ...A, method: "POST", headers: { origin: baseUrl() } }), check: statusIs(200, 302, 303, 403) }],
+    // Sync batches need a connector token; A's token can only ever name A's own running run
+    // (A has none), so nothing reaches B's catalog whatever stream id it sends.
+    "POST /v1/connector/sync/ingest": [
+      { attack: () => probe("/v1/connector/sync/ingest", { ...A, json: [{ rowversion: 1, key: "X1", deleted: true }], headers: { "x-b2x-sync-stream": "b-stream-0001", "x-b2x-sync-seq": "0" } }), check: statusIs(401) },
+      { attack: () => probe("/v1/connector/sync/ingest", { token: a.connectorTokenValue, json: [{ rowversion: 1, key: "X1", deleted: true }], headers: { "x-b2x-sync-stream": "b-stream-0001", "x-b2x-sync-seq": "0" } }), check: statusIs(409) },
+    ],
     // Release downloads need a connector token; A's key is refused, A's token gets nothing it is not entitled to.
     "GET /v1/connector/releases/:version/manifest": [
       { attack: () => probe("/v1/connector/releases/1.0.0/manifest", A), check: statusIs(401) },

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file b2x/tunnel/v1/tunnel.proto.
  */
 export const file_b2x_tunnel_v1_tunnel: GenFile = /*@__PURE__*/
-  fileDesc("ChpiMngvdHVubmVsL3YxL3R1bm5lbC5wcm90bxINYjJ4LnR1bm5lbC52MSKCBAoFRnJhbWUSDwoHY2FsbF9pZBgBIAEoBBINCgVlcG9jaBgCIAEoBBIlCgVoZWxsbxgKIAEoCzIULmIyeC50dW5uZWwudjEuSGVsbG9IABIpCgd3ZWxjb21lGAsgASgLMhYuYjJ4LnR1bm5lbC52MS5XZWxjb21lSAASLQoJaGVhcnRiZWF0GAwgASgLMhguYjJ4LnR1bm5lbC52MS5IZWFydGJlYXRIABIjCgRjYWxsGA0gASgLMhMuYjJ4LnR1bm5lbC52MS5DYWxsSAASJwoGcmVzdWx0GA4gASgLMhUuYjJ4LnR1bm5lbC52MS5SZXN1bHRIABIyCgxzdHJlYW1fY2h1bmsYDyABKAsyGi5iMngudHVubmVsLnYxLlN0cmVhbUNodW5rSAASLgoKc3RyZWFtX2VuZBgQIAEoCzIYLmIyeC50dW5uZWwudjEuU3RyZWFtRW5kSAASJwoGY3JlZGl0GBEgASgLMhUuYjJ4LnR1bm5lbC52MS5DcmVkaXRIABInCgZjYW5jZWwYEiABKAsyFS5iMngudHVubmVsLnYxLkNhbmNlbEgAEiUKBWVycm9yGBMgASgLMhQuYjJ4LnR1bm5lbC52MS5FcnJvckgAEiUKBWV2ZW50GBQgASgLMhQuYjJ4LnR1bm5lbC52MS5FdmVudEgAQgYKBGJvZHkinwEKBUhlbGxvEhQKDGNvbm5lY3Rvcl9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhQKDGNhcGFiaWxpdGllcxgDIAMoCRIWCg5idXNpbmVzc191bml0cxgEIAMoCRIYChBwcm90b2NvbF92ZXJzaW9uGAUgASgNEicKH21heF9pbl9mbGlnaHRfcGVyX2J1c2luZXNzX3VuaXQYBiABKA0imgEKB1dlbGNvbWUSEQoJdGVuYW50X2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEhYKDmNvbmZpZ192ZXJzaW9uGAMgASgNEhMKC2NvbmZpZ19qc29uGAQgASgMEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgFIAEoDRIhChlkZXNpcmVkX2Nvbm5lY3Rvcl92ZXJzaW9uGAYgASgJIsIBCglIZWFydGJlYXQSEgoKc2VudF9hdF9tcxgBIAEoAxI2CgdtZXRyaWNzGAIgAygLMiUuYjJ4LnR1bm5lbC52MS5IZWFydGJlYXQuTWV0cmljc0VudHJ5EhYKDmNvbmZpZ192ZXJzaW9uGAMgASgNEiEKGWRlc2lyZWRfY29ubmVjdG9yX3ZlcnNpb24YBCABKAkaLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEixwEKBENhbGwSEQoJb3BlcmF0aW9uGAEgASgJEhUKDWJ1c2luZXNzX3VuaXQYAiABKAkSFAoMcGF5bG9hZF9qc29uGAMgASgMEhMKC2RlYWRsaW5lX21zGAQgASgNEhIKCnJlcXVlc3RfaWQYBSABKAkSKQoIcHJpb3JpdHkYBiABKA4yFy5iMngudHVubmVsLnYxLlByaW9yaXR5EhYKDmluaXRpYWxfY3JlZGl0GAcgASgNEhMKC3RyYWNlcGFyZW50GAggASgJIh4KBlJlc3VsdBIUCgxwYXlsb2FkX2pzb24YASABKAwiPgoLU3RyZWFtQ2h1bmsSCwoDc2VxGAEgASgEEgwKBHJvd3MYAiABKA0SFAoMcGF5bG9hZF9qc29uGAMgASgMIjUKCVN0cmVhbUVuZBISCgp0b3RhbF9yb3dzGAEgASgEEhQKDHN1bW1hcnlfanNvbhgCIAEoDCIYCgZDcmVkaXQSDgoGY2h1bmtzGAEgASgNIhgKBkNhbmNlbBIOCgZyZWFzb24YASABKAkiOQoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhEKCXJldHJ5YWJsZRgDIAEoCCIrCgVFdmVudBIMCgRraW5kGAEgASgJEhQKDHBheWxvYWRfanNvbhgCIAEoDCpQCghQcmlvcml0eRIYChRQUklPUklUWV9VTlNQRUNJRklFRBAAEhEKDVBSSU9SSVRZX0xJVkUQARIXChNQUklPUklUWV9CQUNLR1JPVU5EEAJiBnByb3RvMw");
+  fileDesc("ChpiMngvdHVubmVsL3YxL3R1bm5lbC5wcm90bxINYjJ4LnR1bm5lbC52MSK8BAoFRnJhbWUSDwoHY2FsbF9pZBgBIAEoBBINCgVlcG9jaBgCIAEoBBIlCgVoZWxsbxgKIAEoCzIULmIyeC50dW5uZWwudjEuSGVsbG9IABIpCgd3ZWxjb21lGAsgASgLMhYuYjJ4LnR1bm5lbC52MS5XZWxjb21lSAASLQoJaGVhcnRiZWF0GAwgASgLMhguYjJ4LnR1bm5lbC52MS5IZWFydGJlYXRIABIjCgRjYWxsGA0gASgLMhMuYjJ4LnR1bm5lbC52MS5DYWxsSAASJwoGcmVzdWx0GA4gASgLMhUuYjJ4LnR1bm5lbC52MS5SZXN1bHRIABIyCgxzdHJlYW1fY2h1bmsYDyABKAsyGi5iMngudHVubmVsLnYxLlN0cmVhbUNodW5rSAASLgoKc3RyZWFtX2VuZBgQIAEoCzIYLmIyeC50dW5uZWwudjEuU3RyZWFtRW5kSAASJwoGY3JlZGl0GBEgASgLMhUuYjJ4LnR1bm5lbC52MS5DcmVkaXRIABInCgZjYW5jZWwYEiABKAsyFS5iMngudHVubmVsLnYxLkNhbmNlbEgAEiUKBWVycm9yGBMgASgLMhQuYjJ4LnR1bm5lbC52MS5FcnJvckgAEiUKBWV2ZW50GBQgASgLMhQuYjJ4LnR1bm5lbC52MS5FdmVudEgAEjgKD3N0cmVhbV9wcm9ncmVzcxgVIAEoCzIdLmIyeC50dW5uZWwudjEuU3RyZWFtUHJvZ3Jlc3NIAEIGCgRib2R5Ip8BCgVIZWxsbxIUCgxjb25uZWN0b3JfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIUCgxjYXBhYmlsaXRpZXMYAyADKAkSFgoOYnVzaW5lc3NfdW5pdHMYBCADKAkSGAoQcHJvdG9jb2xfdmVyc2lvbhgFIAEoDRInCh9tYXhfaW5fZmxpZ2h0X3Blcl9idXNpbmVzc191bml0GAYgASgNIpoBCgdXZWxjb21lEhEKCXRlbmFudF9pZBgBIAEoCRINCgVlcG9jaBgCIAEoBBIWCg5jb25maWdfdmVyc2lvbhgDIAEoDRITCgtjb25maWdfanNvbhgEIAEoDBIdChVoZWFydGJlYXRfaW50ZXJ2YWxfbXMYBSABKA0SIQoZZGVzaXJlZF9jb25uZWN0b3JfdmVyc2lvbhgGIAEoCSLCAQoJSGVhcnRiZWF0EhIKCnNlbnRfYXRfbXMYASABKAMSNgoHbWV0cmljcxgCIAMoCzIlLmIyeC50dW5uZWwudjEuSGVhcnRiZWF0Lk1ldHJpY3NFbnRyeRIWCg5jb25maWdfdmVyc2lvbhgDIAEoDRIhChlkZXNpcmVkX2Nvbm5lY3Rvcl92ZXJzaW9uGAQgASgJGi4KDE1ldHJpY3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBIvQBCgRDYWxsEhEKCW9wZXJhdGlvbhgBIAEoCRIVCg1idXNpbmVzc191bml0GAIgASgJEhQKDHBheWxvYWRfanNvbhgDIAEoDBITCgtkZWFkbGluZV9tcxgEIAEoDRISCgpyZXF1ZXN0X2lkGAUgASgJEikKCHByaW9yaXR5GAYgASgOMhcuYjJ4LnR1bm5lbC52MS5Qcmlvcml0eRIWCg5pbml0aWFsX2NyZWRpdBgHIAEoDRITCgt0cmFjZXBhcmVudBgIIAEoCRIrCgZpbmdlc3QYCSABKAsyGy5iMngudHVubmVsLnYxLlN0cmVhbUluZ2VzdCJGCgxTdHJlYW1Jbmdlc3QSDAoEcGF0aBgBIAEoCRIRCglzdHJlYW1faWQYAiABKAkSFQoNcm93c19wZXJfcG9zdBgDIAEoDSIeCgZSZXN1bHQSFAoMcGF5bG9hZF9qc29uGAEgASgMIj4KC1N0cmVhbUNodW5rEgsKA3NlcRgBIAEoBBIMCgRyb3dzGAIgASgNEhQKDHBheWxvYWRfanNvbhgDIAEoDCI1CglTdHJlYW1FbmQSEgoKdG90YWxfcm93cxgBIAEoBBIUCgxzdW1tYXJ5X2pzb24YAiABKAwiLwoOU3RyZWFtUHJvZ3Jlc3MSDwoHYmF0Y2hlcxgBIAEoBBIMCgRyb3dzGAIgASgEIhgKBkNyZWRpdBIOCgZjaHVua3MYASABKA0iGAoGQ2FuY2VsEg4KBnJlYXNvbhgBIAEoCSI5CgVFcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIIisKBUV2ZW50EgwKBGtpbmQYASABKAkSFAoMcGF5bG9hZF9qc29uGAIgASgMKlAKCFByaW9yaXR5EhgKFFBSSU9SSVRZX1VOU1BFQ0lGSUVEEAASEQoNUFJJT1JJVFlfTElWRRABEhcKE1BSSU9SSVRZX0JBQ0tHUk9VTkQQAmIGcHJvdG8z");
 
 /**
  * @generated from message b2x.tunnel.v1.Frame
@@ -104,6 +104,12 @@ export type Frame = Message<"b2x.tunnel.v1.Frame"> & {
      */
     value: Event;
     case: "event";
+  } | {
+    /**
+     * @generated from field: b2x.tunnel.v1.StreamProgress stream_progress = 21;
+     */
+    value: StreamProgress;
+    case: "streamProgress";
   } | { case: undefined; value?: undefined };
 };
 
@@ -301,6 +307,14 @@ export type Call = Message<"b2x.tunnel.v1.Call"> & {
    * @generated from field: string traceparent = 8;
    */
   traceparent: string;
+
+  /**
+   * For streaming operations: when set, the connector posts the stream's batches over HTTPS
+   * (see StreamIngest) instead of sending StreamChunk frames, and reports StreamProgress.
+   *
+   * @generated from field: b2x.tunnel.v1.StreamIngest ingest = 9;
+   */
+  ingest?: StreamIngest | undefined;
 };
 
 /**
@@ -309,6 +323,44 @@ export type Call = Message<"b2x.tunnel.v1.Call"> & {
  */
 export const CallSchema: GenMessage<Call> = /*@__PURE__*/
   messageDesc(file_b2x_tunnel_v1_tunnel, 4);
+
+/**
+ * Where a stream's batches go when they bypass the tunnel: the bulk of a sync is written by an
+ * ingest route of the edge, so the tenant's TenantSession (one thread) stays free for live calls.
+ *
+ * @generated from message b2x.tunnel.v1.StreamIngest
+ */
+export type StreamIngest = Message<"b2x.tunnel.v1.StreamIngest"> & {
+  /**
+   * Path on the edge's origin (or on the connector's configured ingest origin), e.g.
+   * "/v1/connector/sync/ingest".
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * Names this stream to the ingest route; a stream replaced by a newer one is refused.
+   *
+   * @generated from field: string stream_id = 2;
+   */
+  streamId: string;
+
+  /**
+   * Rows per post (the tenant's sync batch size: one post is one transaction of the edge);
+   * fewer when they would exceed the route's body limit.
+   *
+   * @generated from field: uint32 rows_per_post = 3;
+   */
+  rowsPerPost: number;
+};
+
+/**
+ * Describes the message b2x.tunnel.v1.StreamIngest.
+ * Use `create(StreamIngestSchema)` to create a new message.
+ */
+export const StreamIngestSchema: GenMessage<StreamIngest> = /*@__PURE__*/
+  messageDesc(file_b2x_tunnel_v1_tunnel, 5);
 
 /**
  * connector -> edge: the single answer of a unary call.
@@ -327,7 +379,7 @@ export type Result = Message<"b2x.tunnel.v1.Result"> & {
  * Use `create(ResultSchema)` to create a new message.
  */
 export const ResultSchema: GenMessage<Result> = /*@__PURE__*/
-  messageDesc(file_b2x_tunnel_v1_tunnel, 5);
+  messageDesc(file_b2x_tunnel_v1_tunnel, 6);
 
 /**
  * connector -> edge: one chunk of a streaming call; consumes one credit.
@@ -356,7 +408,7 @@ export type StreamChunk = Message<"b2x.tunnel.v1.StreamChunk"> & {
  * Use `create(StreamChunkSchema)` to create a new message.
  */
 export const StreamChunkSchema: GenMessage<StreamChunk> = /*@__PURE__*/
-  messageDesc(file_b2x_tunnel_v1_tunnel, 6);
+  messageDesc(file_b2x_tunnel_v1_tunnel, 7);
 
 /**
  * connector -> edge: the stream is complete.
@@ -380,7 +432,34 @@ export type StreamEnd = Message<"b2x.tunnel.v1.StreamEnd"> & {
  * Use `create(StreamEndSchema)` to create a new message.
  */
 export const StreamEndSchema: GenMessage<StreamEnd> = /*@__PURE__*/
-  messageDesc(file_b2x_tunnel_v1_tunnel, 7);
+  messageDesc(file_b2x_tunnel_v1_tunnel, 8);
+
+/**
+ * connector -> edge: batches of an ingest stream (see StreamIngest) that the ingest route has
+ * committed; resets the stream's silence deadline like a chunk would.
+ *
+ * @generated from message b2x.tunnel.v1.StreamProgress
+ */
+export type StreamProgress = Message<"b2x.tunnel.v1.StreamProgress"> & {
+  /**
+   * Batches posted and acknowledged so far.
+   *
+   * @generated from field: uint64 batches = 1;
+   */
+  batches: bigint;
+
+  /**
+   * @generated from field: uint64 rows = 2;
+   */
+  rows: bigint;
+};
+
+/**
+ * Describes the message b2x.tunnel.v1.StreamProgress.
+ * Use `create(StreamProgressSchema)` to create a new message.
+ */
+export const StreamProgressSchema: GenMessage<StreamProgress> = /*@__PURE__*/
+  messageDesc(file_b2x_tunnel_v1_tunnel, 9);
 
 /**
  * edge -> connector: permission to send this many more chunks of a stream.
@@ -399,7 +478,7 @@ export type Credit = Message<"b2x.tunnel.v1.Credit"> & {
  * Use `create(CreditSchema)` to create a new message.
  */
 export const CreditSchema: GenMessage<Credit> = /*@__PURE__*/
-  messageDesc(file_b2x_tunnel_v1_tunnel, 8);
+  messageDesc(file_b2x_tunnel_v1_tunnel, 10);
 
 /**
  * edge -> connector: stop working on a call (deadline passed, caller gone).
@@ -418,7 +497,7 @@ export type Cancel = Message<"b2x.tunnel.v1.Cancel"> & {
  * Use `create(CancelSchema)` to create a new message.
  */
 export const CancelSchema: GenMessage<Cancel> = /*@__PURE__*/
-  messageDesc(file_b2x_tunnel_v1_tunnel, 9);
+  messageDesc(file_b2x_tunnel_v1_tunnel, 11);
 
 /**
  * Either direction: a call failed, or a frame could not be processed.
@@ -449,7 +528,7 @@ export type Error = Message<"b2x.tunnel.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_b2x_tunnel_v1_tunnel, 10);
+  messageDesc(file_b2x_tunnel_v1_tunnel, 12);
 
 /**
  * connector -> edge: something changed in the ERP (price list, stock, order status), so
@@ -474,7 +553,7 @@ export type Event = Message<"b2x.tunnel.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_b2x_tunnel_v1_tunnel, 11);
+  messageDesc(file_b2x_tunnel_v1_tunnel, 13);
 
 /**
  * @generated from enum b2x.tunnel.v1.Priority

@@ -247,6 +247,7 @@ export class TenantSession extends DurableObject<Env> {
         return;
       }
       case "streamChunk":
+      case "streamProgress":
       case "streamEnd":
         return this.dispatcher.handleFrame(att, frame);
       default:

@@ -64,7 +64,7 @@ describe("sync ingest route", () => {
   it("commits batches in order, once each: a repeat is a duplicate, a gap is refused", async () => {
     const first = await post(0, [article(1), article(2)]);
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ status: "committed", seq: 0, rows: 2, lastRowversion: 2 });
+    expect(first.body).toMatchObject({ status: "committed", runId, seq: 0, rows: 2, lastRowversion: 2 });
     // The same number again (the connector lost the answer) with other rows: nothing written.
     expect((await post(0, [article(3)])).body).toMatchObject({ status: "duplicate", committedSeq: 0 });
     const gap = await post(2, [article(3)]);

@@ -6,10 +6,11 @@ import type { SyncCursor, SyncMode } from "../../schema/sync.ts";
 import { AppError } from "../errors.ts";
 
 /** What the ingest route answers for a batch it took. */
-export type IngestAnswer =
-  | { status: "committed"; seq: number; rows: number; lastRowversion: number }
+export type IngestAnswer = { runId: string; seq: number } & (
+  | { status: "committed"; rows: number; lastRowversion: number }
   /** Committed before (the connector retried a post whose answer it lost): nothing written. */
-  | { status: "duplicate"; seq: number; committedSeq: number };
+  | { status: "duplicate"; committedSeq: number }
+);
 
 interface RunningRun {
   runId: string;
@@ -30,7 +31,8 @@ export async function ingestBatch(pool: Pool, tenantId: string, stream: string, 
   const run = await runningRun(pool, tenantId);
   const current = run?.cursor.ingest;
   if (!run || current?.stream !== stream) throw replaced(stream);
-  if (seq <= current.seq) return { status: "duplicate", seq, committedSeq: current.seq };
+  const { runId } = run;
+  if (seq <= current.seq) return { status: "duplicate", runId, seq, committedSeq: current.seq };
   const entity = current.entity as SyncEntity;
   const batch = new WriteBatch(entity);
   try {
@@ -44,9 +46,9 @@ export async function ingestBatch(pool: Pool, tenantId: string, stream: string, 
   const outcome = await new SyncWriter(pool, tenantId, run.runId, run.mode).writeBatch(batch, stream, seq);
   switch (outcome.kind) {
     case "committed":
-      return { status: "committed", seq, rows: outcome.rows, lastRowversion: outcome.lastRowversion };
+      return { status: "committed", runId, seq, rows: outcome.rows, lastRowversion: outcome.lastRowversion };
     case "duplicate":
-      return { status: "duplicate", seq, committedSeq: outcome.committedSeq };
+      return { status: "duplicate", runId, seq, committedSeq: outcome.committedSeq };
     case "out_of_order":
       throw new AppError(409, "sync_batch_out_of_order", `Batch ${seq} arrived before batch ${outcome.expectedSeq} committed; post it again after that one`, undefined, undefined, { expectedSeq: outcome.expectedSeq });
     case "replaced":

@@ -27,6 +27,7 @@ const wrongFrame: fc.Arbitrary<FrameBodyInit> = fc.oneof(
   fc.record({ payloadJson: bytes }).map((value) => ({ case: "result" as const, value })),
   fc.record({ seq: u64, rows: fc.nat(), payloadJson: bytes }).map((value) => ({ case: "streamChunk" as const, value })),
   fc.record({ totalRows: u64, summaryJson: bytes }).map((value) => ({ case: "streamEnd" as const, value })),
+  fc.record({ batches: u64, rows: u64 }).map((value) => ({ case: "streamProgress" as const, value })),
   fc.record({ chunks: fc.nat() }).map((value) => ({ case: "credit" as const, value })),
   fc.record({ reason: text }).map((value) => ({ case: "cancel" as const, value })),
   fc.record({ code: text, message: text, retryable: fc.boolean() }).map((value) => ({ case: "error" as const, value })),

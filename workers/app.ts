@@ -17,6 +17,7 @@ import { metricsRoutes } from "./routes/metrics.ts";
 import { opsRoutes } from "./routes/ops.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { sessionRoutes } from "./routes/session.ts";
+import { syncIngestRoutes } from "./routes/sync-ingest.ts";
 import type { AppEnv } from "./types.ts";
 
 /** Storefront areas; each needs a tenant API key (registered per prefix so unknown paths stay 404). */
@@ -39,6 +40,7 @@ export const app = new Hono<AppEnv>()
   .route("/v1", healthRoutes)
   .route("/v1/admin", adminRoutes)
   .route("/v1/connector/releases", connectorReleaseRoutes)
+  .route("/v1/connector/sync", syncIngestRoutes)
   .route("/v1/connector", connectorRoutes)
   .route("/metrics", metricsRoutes)
   .route("/ops", opsRoutes)

@@ -446,8 +446,5 @@ export class EdgeClient {
 }
 
 /** Splits a batch whose JSON would be too large for one frame. */
-/**
- * Splits a batch into JSON array payloads of at most MAX_CHUNK_BYTES (one row may exceed it
- * alone), stringifying each row once; lazily, so the connector yields between frames.
- */
+/** Stream chunks go out as UTF-8 JSON (partsOf splits a batch into arrays of at most MAX_CHUNK_BYTES). */
 const utf8 = new TextEncoder();

@@ -1,25 +1,18 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { INGEST_HEADERS } from "../../proto/tunnel.ts";
 import { tenantConfigSchema } from "../../schema/tenant-config.ts";
-import { AppError, badRequest } from "../errors.ts";
+import { AppError } from "../errors.ts";
 import { authenticateConnector } from "../lib/connector-auth.ts";
 import { ringVersionOfTenant } from "../lib/releases/rollout.ts";
-import { ingestBatch } from "../sync/ingest.ts";
 import type { AppEnv } from "../types.ts";
 
 /** Headers the Worker sets for the DO; anything a client sent under these names is replaced. */
 export const CONNECTOR_HEADERS = { tenant: "x-b2x-tenant", connector: "x-b2x-connector-id", config: "x-b2x-tenant-config", configVersion: "x-b2x-config-version", ringConnectorVersion: "x-b2x-ring-connector-version", tokenId: "x-b2x-token-id", requestId: "x-request-id" } as const;
 
-/** A batch of 1,000 articles with 20 attributes each is ~1.5 MB of JSON; the connector splits at 4 MiB. */
-const INGEST_MAX_BYTES = 8 * 1024 * 1024;
-
 /**
  * `GET /v1/connector/connect`: the connector's outbound WebSocket. The Worker authenticates the
  * token and hands the upgrade to the tenant's TenantSession, which accepts it (hibernation API).
  */
-export const connectorRoutes = new Hono<AppEnv>()
-  .get("/connect", async (c) => {
+export const connectorRoutes = new Hono<AppEnv>().get("/connect", async (c) => {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
     throw new AppError(426, "bad_request", "This endpoint only accepts WebSocket upgrades", undefined, { upgrade: "websocket" });
   }
@@ -41,21 +34,4 @@ export const connectorRoutes = new Hono<AppEnv>()
   c.var.log("info", "connector connecting", { tenantId: principal.tenantId, connectorId: principal.connectorId });
   const stub = c.env.TENANT_SESSION.get(c.env.TENANT_SESSION.idFromName(principal.tenantId));
   return stub.fetch(new Request("https://tenant-session/connect", { headers }));
-})
-  .post("/sync/ingest", bodyLimit({ maxSize: INGEST_MAX_BYTES, onError: () => { throw new AppError(413, "payload_too_large", `A sync batch may have at most ${INGEST_MAX_BYTES} bytes`); } }), async (c) => {
-    const principal = await authenticateConnector(c.var.db(), c.req.header("authorization"));
-    const stream = c.req.header(INGEST_HEADERS.stream) ?? "";
-    const seqText = c.req.header(INGEST_HEADERS.seq) ?? "";
-    if (!/^[A-Za-z0-9-]{8,64}$/.test(stream)) throw badRequest(`Header ${INGEST_HEADERS.stream} must name the sync stream (8-64 letters, digits, '-')`);
-    if (!/^\d{1,9}$/.test(seqText)) throw badRequest(`Header ${INGEST_HEADERS.seq} must be the batch number (0, 1, 2, ...)`);
-    let rows: unknown;
-    try {
-      rows = await c.req.json();
-    } catch {
-      throw new AppError(400, "malformed_json", "A sync batch must be a JSON array of change rows");
-    }
-    if (!Array.isArray(rows) || rows.length === 0) throw badRequest("A sync batch must be a non-empty JSON array of change rows");
-    const answer = await ingestBatch(c.var.pool(), principal.tenantId, stream, Number(seqText), rows);
-    c.var.log("info", "sync batch ingested", { tenantId: principal.tenantId, connectorId: principal.connectorId, stream, ...answer });
-    return c.json(answer);
-  });
+});

@@ -12,7 +12,6 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { mutate } from "../connector-host/simulator/mutate.ts";
-import type { ErpDatabase } from "../connector-host/simulator/store.ts";
 import { type BenchEdge, EDGE_LABELS, EDGE_VIAS, type EdgeVia, benchEdge } from "./lib/bench-edge.ts";
 import { databaseBusy } from "./lib/bench-postgres.ts";
 import { type ConnectorProcess, startConnectorProcess } from "./lib/connector-process.ts";

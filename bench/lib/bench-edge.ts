@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEV_KEYS_DIR, loadSigningKey, trustedKeysOf } from "../../scripts/release/keys.ts";
 import { migrateDatabase } from "../../scripts/migrate-db.ts";
@@ -10,6 +10,7 @@ import { startWranglerDev } from "../../scripts/local/wrangler-dev.ts";
 import { startDirectWorker } from "./direct-worker.ts";
 import { stopTsProcess, tsProcess } from "./ts-process.ts";
 import { freshBenchDir, startBenchPostgres } from "./bench-postgres.ts";
+import { allProcesses } from "./proc-cpu.ts";
 
 /** How the Worker runs: the deployable bundle straight in workerd, or under `wrangler dev`. */
 export type EdgeVia = "direct" | "dev";
@@ -35,7 +36,7 @@ export interface BenchEdge {
    * network sends them, never on the thread of the tenant's Durable Object; locally one workerd
    * process runs every isolate on one thread, so only a second process shows that.
    */
-  ingest?: { baseUrl: string; port: number; pids: number[] };
+  ingest?: { baseUrl: string; pids: number[] };
   stop(): Promise<void>;
 }
 
@@ -79,11 +80,10 @@ export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: 
     stops.push(() => worker.stop());
     let ingest: BenchEdge["ingest"];
     if (opts.ingest) {
-      const port = await freePort();
       const before = new Set(workerdPids());
-      const ingestWorker = await startDirectWorker({ root, dir: join(dir, "ingest"), shared, releasePublicKeys, onLog: onWorkerLog, port });
+      const ingestWorker = await startDirectWorker({ root, dir: join(dir, "ingest"), shared, releasePublicKeys, onLog: onWorkerLog });
       stops.push(() => ingestWorker.stop());
-      ingest = { baseUrl: ingestWorker.baseUrl, port, pids: workerdPids().filter((pid) => !before.has(pid)) };
+      ingest = { baseUrl: ingestWorker.baseUrl, pids: workerdPids().filter((pid) => !before.has(pid)) };
     }
     const postmaster = Number(readFileSync(join(dir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
     return { via, stack: { ...shared, baseUrl: worker.baseUrl, stop }, pg, dir, pids: { postmaster, wsProxy: proxy.pid }, ...((inspect || via === "dev") && { inspectorPort }), ...(ingest && { ingest }), stop };
@@ -95,14 +95,5 @@ export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: 
 
 /** Running workerd processes (to tell the ingest Worker's apart from the first one's). */
 function workerdPids(): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/comm`, "utf8").trim() === "workerd") out.push(Number(name));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return out;
+  return allProcesses().filter((p) => p.comm === "workerd").map((p) => p.pid);
 }

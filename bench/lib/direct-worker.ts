@@ -15,8 +15,6 @@ export interface DirectWorkerOptions {
   /** The Postgres, ws proxy and admin token this instance uses (e.g. a wrangler-dev stack's). */
   shared: Pick<Stack, "databaseUrl" | "wsProxy" | "adminToken">;
   releasePublicKeys: string;
-  /** Its direct socket; a free one unless given. */
-  port?: number;
   /** Worker log lines (the access line etc.); dropped unless given. */
   onLog?: (line: string) => void;
   /** Opens the V8 inspector here (for a CPU profile); off otherwise, as in production. */
@@ -35,7 +33,7 @@ export async function startDirectWorker(opts: DirectWorkerOptions): Promise<Stac
   await run(join(opts.root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
     cwd: opts.root, env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
   });
-  const port = opts.port ?? (await freePort());
+  const port = await freePort();
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       log: new Log(LogLevel.WARN),

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { allProcesses } from "./proc-cpu.ts";
 
 /**
  * Gives processes (every thread, and every child process they have forked; later children
@@ -23,16 +24,5 @@ function threadsOf(pid: number): number[] {
 }
 
 function childrenOf(parent: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      // Field 4 of /proc/<pid>/stat is the parent; the command (field 2) may contain spaces.
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent) out.push(Number(name));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return out;
+  return allProcesses().filter((p) => p.ppid === parent).map((p) => p.pid);
 }

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from "node:fs";
 /** Linux clock ticks per second (USER_HZ); 100 on every common kernel configuration. */
 const TICKS = 100;
 
-interface ProcStat {
+export interface ProcStat {
   pid: number;
   ppid: number;
   comm: string;
@@ -35,7 +35,8 @@ function cmdline(pid: number): string {
   }
 }
 
-function allProcesses(): ProcStat[] {
+/** Every process of the machine now (pid, parent, command, CPU ticks). */
+export function allProcesses(): ProcStat[] {
   const out: ProcStat[] = [];
   for (const d of readdirSync("/proc")) if (/^\d+$/.test(d)) {
     const s = readStat(`/proc/${d}/stat`);

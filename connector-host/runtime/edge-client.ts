@@ -3,7 +3,8 @@ import { type Frame, type FrameBody, type FrameBodyInit, MAX_FRAME_BYTES, PROTOC
 import type { Provider, TenantContext } from "../providers/contracts.ts";
 import { type ConnectorConfig, isAllowed } from "./config.ts";
 import { CreditGate } from "./credit.ts";
-import { IngestPoster, partsOf } from "./ingest-poster.ts";
+import { IngestPoster } from "./ingest-poster.ts";
+import { partsOf } from "./json-rows.ts";
 import { CancelledError, ConnectorError, ForbiddenOperationError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { traceFields } from "./trace.ts";

@@ -1,5 +1,6 @@
 import { INGEST_HEADERS } from "../../proto/tunnel.ts";
 import { ConnectorError } from "./errors.ts";
+import { JsonRows } from "./json-rows.ts";
 
 /** Where an ingest stream's batches go (proto StreamIngest, resolved against the edge's origin). */
 export interface IngestTarget {
@@ -16,7 +17,7 @@ export interface IngestTarget {
  */
 const WINDOW = 2;
 /** Bytes of JSON per post; the route takes up to 8 MiB, so a batch of big rows is split. */
-export const MAX_POST_BYTES = 4 * 1024 * 1024;
+const MAX_POST_BYTES = 4 * 1024 * 1024;
 /** Tries of one post against network errors and 5xx before the stream fails (and its run resumes later). */
 const ATTEMPTS = 6;
 const BACKOFF_MS = [250, 500, 1_000, 2_000, 4_000];
@@ -39,8 +40,7 @@ export class IngestPoster {
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown;
   private acknowledged = { batches: 0, rows: 0 };
-  private buffer: string[] = [];
-  private bufferBytes = 2;
+  private readonly buffer = new JsonRows(MAX_POST_BYTES);
 
   constructor(
     private readonly target: IngestTarget,
@@ -57,20 +57,16 @@ export class IngestPoster {
   async add(rows: unknown[]): Promise<void> {
     for (const row of rows) {
       const json = JSON.stringify(row) ?? "null";
-      if (this.buffer.length > 0 && this.bufferBytes + json.length + 1 > MAX_POST_BYTES) await this.flush();
+      if (this.buffer.full(json)) await this.flush();
       this.buffer.push(json);
-      this.bufferBytes += json.length + 1;
-      if (this.buffer.length >= this.target.rowsPerPost) await this.flush();
+      if (this.buffer.count >= this.target.rowsPerPost) await this.flush();
     }
   }
 
   /** Posts the rows gathered so far as the next batch. */
   private async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const body = `[${this.buffer.join(",")}]`;
-    const rows = this.buffer.length;
-    this.buffer = [];
-    this.bufferBytes = 2;
+    if (this.buffer.count === 0) return;
+    const { rows, json: body } = this.buffer.take();
     while (this.inFlight.size >= WINDOW) await Promise.race(this.inFlight);
     this.throwIfFailed();
     const seq = this.seq++;
@@ -137,22 +133,4 @@ export class IngestPoster {
   private pause(attempt: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length) - 1]));
   }
-}
-
-/** Rows as JSON arrays of at most `maxBytes` (a single larger row goes alone). */
-export function* partsOf(rows: unknown[], maxBytes: number): Generator<{ rows: number; json: string }> {
-  let part: string[] = [];
-  let size = 2;
-  const done = () => ({ rows: part.length, json: `[${part.join(",")}]` });
-  for (const row of rows) {
-    const json = JSON.stringify(row) ?? "null";
-    if (part.length > 0 && size + json.length + 1 > maxBytes) {
-      yield done();
-      part = [];
-      size = 2;
-    }
-    part.push(json);
-    size += json.length + 1;
-  }
-  if (part.length > 0) yield done();
 }

@@ -197,7 +197,7 @@ export class CallDispatcher {
             operation: p.spec.operation, businessUnit: p.spec.businessUnit, payloadJson: payload, deadlineMs: remaining,
             requestId: p.spec.requestId, traceparent: p.spec.traceparent ?? "", priority: p.spec.priority === "live" ? Priority.LIVE : Priority.BACKGROUND,
             initialCredit: p.stream?.initialCredit ?? 0,
-            ...(p.spec.ingest && { ingest: { path: p.spec.ingest.path, streamId: p.spec.ingest.streamId, rowsPerPost: p.spec.ingest.rowsPerPost } }),
+            ...(p.spec.ingest && { ingest: p.spec.ingest }),
           },
         }, BigInt(c.att.epoch)),
       );

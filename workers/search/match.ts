@@ -94,11 +94,10 @@ const CANDIDATES = 8;
 /**
  * Near spellings when nothing matched as typed: each word is looked up in the tenant's
  * dictionary of name words (`search_words`, a few hundred rows; the `correctable` ones) by
- * trigram word similarity, and
- * the query becomes "every word matches one of its corrections, and every word that is not
- * corrected (sizes, numbers, short words) matches as typed" (full text, stemmed), so a typo
- * costs one small lookup plus an ordinary indexed search. Undefined when a word has no
- * correction: then nothing is near enough.
+ * trigram word similarity, and the query becomes "every word matches one of its corrections,
+ * and every word that is not corrected (sizes, numbers, short words) matches as typed" (full
+ * text, stemmed), so a typo costs one small lookup plus an ordinary indexed search. Undefined
+ * when a word has no correction: then nothing is near enough.
  */
 export async function fuzzyMatch(db: Database, tenantId: string, q: string): Promise<TextMatch | undefined> {
   const terms = correctable(q);

@@ -1,23 +1,29 @@
-// `npm run bench -- search [--articles 1500000] [--iterations 20]`
-// Search through the Worker (wrangler dev -> Neon driver -> proxy -> system Postgres) on the
+// `npm run bench -- search [--articles 1500000] [--iterations 20] [--via direct|dev]`
+// Search through the Worker (Neon driver -> proxy -> system Postgres) on the
 // simulator's catalog, against the naive floor in the same run: the stored, GIN-indexed German
 // tsvector @@ websearch_to_tsquery ORDER BY ts_rank LIMIT 20, with count and a GROUP BY facet,
-// straight to Postgres.
+// straight to Postgres. `--via direct` (default) runs the deployable bundle straight in workerd,
+// as production has no wrangler dev proxy in front; `--via dev` under `wrangler dev`.
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { ErpDatabase } from "../connector-host/simulator/store.ts";
 import { databaseBusy } from "./lib/bench-postgres.ts";
-import { benchStack } from "./lib/live-stack.ts";
+import { EDGE_LABELS, EDGE_VIAS, type EdgeVia, benchEdge } from "./lib/bench-edge.ts";
 import { catalogIndexes, copyCatalog } from "./lib/copy-catalog.ts";
 import { PRODUCT_TYPES, THREADS } from "../connector-host/simulator/vocabulary.ts";
 import { measure, printTable, type Summary, summarize } from "./lib/stats.ts";
 
-const { values } = parseArgs({ options: { articles: { type: "string", default: "1500000" }, iterations: { type: "string", default: "20" } } });
+const { values } = parseArgs({ options: { articles: { type: "string", default: "1500000" }, iterations: { type: "string", default: "20" }, via: { type: "string", default: "direct" } } });
 const N = Number(values.articles);
 const ITER = Number(values.iterations);
+if (!EDGE_VIAS.includes(values.via as EdgeVia)) {
+  console.error(`--via must be one of ${EDGE_VIAS.join(", ")} (got ${values.via})`);
+  process.exit(2);
+}
+const VIA = values.via as EdgeVia;
 const TENANT = "bench-search";
 
-const env = await benchStack("search");
+const env = await benchEdge(`search-${VIA}`, VIA, () => {});
 try {
   const { stack } = env;
   const admin = async (path: string, body?: unknown) => (await (await fetch(`${stack.baseUrl}/v1/admin${path}`, { method: body === undefined ? "GET" : "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(body !== undefined && { body: JSON.stringify(body) }) })).json()) as Record<string, string>;
@@ -97,7 +103,7 @@ try {
   r["cached broad noun + 3 facets"] = await measure(ITER, 3, get({ q: "Zylinderschraube", facets: "brand,category,attr:Oberfläche" }, true));
   const totals: Record<string, number> = {};
   for (const [name, params] of scenarios) totals[name] = (await ask(params)).total;
-  printTable(`search: ${N.toLocaleString("en")} articles, system Postgres, through the Worker (cold = a query never asked before; warm = asked before at this catalog version, Cache API bypassed)`, [
+  printTable(`search: ${N.toLocaleString("en")} articles, system Postgres, through the Worker, ${EDGE_LABELS[VIA]} (cold = a query never asked before; warm = asked before at this catalog version, Cache API bypassed)`, [
     { name: "floor: naive top 20 + count + facet (narrow)", s: r.floor_narrow! },
     { name: "floor: naive top 20 + count + facet (noun)", s: r.floor_noun! },
     { name: "floor: naive top 20 + count + facet (Edelstahl)", s: r.floor_broad! },
@@ -107,7 +113,7 @@ try {
     ]),
     { name: "cached (Cache API) broad noun + 3 facets", s: r["cached broad noun + 3 facets"]!, floor: r.floor_noun! },
   ]);
-  console.log(JSON.stringify({ bench: "search", articles: N, results: r, totals }));
+  console.log(JSON.stringify({ bench: "search", via: VIA, articles: N, results: r, totals }));
   await c.end();
   erp.close();
 } finally {

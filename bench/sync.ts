@@ -1,4 +1,4 @@
-// `npm run bench -- sync [--articles 1500000] [--changes 10000] [--batch 2000] [--via direct|dev] [--ingest process|same] [--profile 15]`
+// `npm run bench -- sync [--articles 1500000] [--changes 10000] [--batch 2000] [--via direct|dev] [--ingest process|same] [--profile 15] [--remote-nice] [--live-rate 100]`
 // Full sync of the simulated catalog through the real path (simulator -> connector -> tunnel ->
 // TenantSession -> Postgres) against the raw floor in the same run (COPY of the same rows into
 // tables of the same shape, then building the same indexes); an incremental run of changed
@@ -8,6 +8,7 @@
 // bundle straight in workerd; `--via dev` under `wrangler dev`. CPU per process and the duration
 // of each sync stage are reported for the full run; `--profile <s>` adds a CPU profile of the
 // Worker isolate (where its thread spends the time, and how long it stays busy at a stretch).
+// Live prices go at `--live-rate` per second on a fixed schedule (0: a closed loop).
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -25,7 +26,10 @@ import { tsProcess } from "./lib/ts-process.ts";
 import { type StageDone, stageCollector } from "./lib/sync-stages.ts";
 
 const { values } = parseArgs({
-  options: { articles: { type: "string", default: "1500000" }, changes: { type: "string", default: "10000" }, batch: { type: "string", default: "1000" }, via: { type: "string", default: "direct" }, profile: { type: "string", default: "0" }, ingest: { type: "string", default: "process" }, "remote-nice": { type: "boolean", default: false } },
+  options: {
+    articles: { type: "string", default: "1500000" }, changes: { type: "string", default: "10000" }, batch: { type: "string", default: "1000" }, via: { type: "string", default: "direct" },
+    profile: { type: "string", default: "0" }, ingest: { type: "string", default: "process" }, "remote-nice": { type: "boolean", default: false }, "live-rate": { type: "string", default: "100" },
+  },
 });
 const N = Number(values.articles);
 const CHANGES = Number(values.changes);
@@ -41,6 +45,16 @@ if (INGEST !== "process" && INGEST !== "same") {
   console.error(`--ingest must be process or same (got ${INGEST})`);
   process.exit(2);
 }
+// Live prices per second sent while idle and during the runs, on a fixed schedule (a storefront's
+// traffic does not grow because answers got faster); 0: one after another as fast as they come
+// back (a closed loop, which on 2 cores takes as much CPU from the sync as the answers allow).
+const LIVE_RATE = Number(values["live-rate"]);
+if (!Number.isFinite(LIVE_RATE) || LIVE_RATE < 0) {
+  console.error(`--live-rate must be a number of calls per second, 0 for a closed loop (got ${values["live-rate"]})`);
+  process.exit(2);
+}
+/** Idle samples: enough that the idle p99 is not one or two outliers (300 gave 4.4 to 8.2 ms). */
+const IDLE_SAMPLES = 3000;
 const TENANT = "bench-sync";
 
 interface RunResult {
@@ -49,6 +63,8 @@ interface RunResult {
   wallSeconds: number;
   rows: number;
   during: Summary;
+  /** How late the prober started its calls during the run (ms; its own event loop). */
+  late: Summary;
   cpu: CpuUse;
   stages: StageDone[];
 }
@@ -93,33 +109,50 @@ try {
   const roots = [process.pid, edge.pids.postmaster];
   let item = 0;
   const failures: number[] = [];
-  const price = async () => {
+  /** One live price call; its latency (ms) counts from `due`, when it was meant to start. */
+  const price = async (due = performance.now()) => {
     item++;
-    const t0 = performance.now();
     const res = await fetch(`${stack.baseUrl}/v1/prices`, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "x-customer-token": token, "content-type": "application/json" }, body: JSON.stringify({ items: [{ articleId: String(1_000_001 + (item % N)), quantity: 1 + Math.floor(item / N) }] }) });
     await res.arrayBuffer();
     if (res.status !== 200) {
       failures.push(res.status);
       return Number.NaN;
     }
-    return performance.now() - t0;
+    return performance.now() - due;
   };
 
-  // Enough samples that the idle p99 is not one or two outliers (300 gave 4.4 to 8.2 ms).
-  const idle: number[] = [];
-  for (let i = 0; i < 3000; i++) idle.push(await price());
-
-  /** Live prices one after another until stopped; resolves to their latencies (ms). */
-  function probeLive(): { stop(): Promise<number[]> } {
+  /**
+   * Live prices until stopped (or `max` of them); resolves to their latencies (ms). At LIVE_RATE
+   * they start on a fixed schedule whatever the answers do (an open loop: a late call is timed
+   * from when it was due, so a stall counts for every call it held up); at 0 one after another.
+   */
+  function probeLive(max = Number.POSITIVE_INFINITY): { stop(): Promise<number[]>; done: Promise<void>; lateMs: number[] } {
     const out: number[] = [];
+    // How late this process started each call (its own event loop, not the system under test).
+    const lateMs: number[] = [];
+    const inFlight = new Set<Promise<void>>();
     let stopped = false;
+    const record = (ms: number) => void (Number.isNaN(ms) || out.push(ms));
     const loop = (async () => {
-      while (!stopped) {
-        const ms = await price();
-        if (!Number.isNaN(ms)) out.push(ms);
+      const t0 = performance.now();
+      for (let i = 0; !stopped && i < max; i++) {
+        if (LIVE_RATE === 0) {
+          record(await price());
+          continue;
+        }
+        const due = t0 + (i * 1000) / LIVE_RATE;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        lateMs.push(performance.now() - due);
+        const call = price(due).then(record);
+        inFlight.add(call);
+        void call.finally(() => inFlight.delete(call));
       }
+      await Promise.all(inFlight);
     })();
     return {
+      done: loop,
+      lateMs,
       async stop() {
         stopped = true;
         await loop;
@@ -127,6 +160,10 @@ try {
       },
     };
   }
+
+  const idleProbe = probeLive(IDLE_SAMPLES);
+  await idleProbe.done;
+  const idle = await idleProbe.stop();
 
   /** The isolate's profile during a full run, printed with the other results' lines. */
   async function profileFullRun(port: number): Promise<void> {
@@ -159,7 +196,7 @@ try {
     // The last stage line may still be on its way through the Worker's log pipe.
     for (let i = 0; i < 20 && !stages.forRun(runId).some((s) => s.entity === "categories"); i++) await new Promise((res) => setTimeout(res, 100));
     const seconds = (Date.parse(String(r.finishedAt)) - Date.parse(String(r.startedAt))) / 1000;
-    return { runId, seconds, wallSeconds: (performance.now() - started) / 1000, rows: Number(r.rowsDone), during: summarize(during), cpu, stages: stages.forRun(runId) };
+    return { runId, seconds, wallSeconds: (performance.now() - started) / 1000, rows: Number(r.rowsDone), during: summarize(during), late: summarize(prober?.lateMs ?? []), cpu, stages: stages.forRun(runId) };
   }
 
   /**
@@ -191,6 +228,7 @@ try {
   const floorProbe = probeLive();
   const fl = await floor(edge.pg.url, tenant.erpPath);
   const duringFloor = summarize(await floorProbe.stop());
+  const lateFloor = summarize(floorProbe.lateMs);
   // Written by this process, read by the connector's: it sees the change through data_version.
   mutate(erp, { change: CHANGES, seed: 7 });
   waited.push(await settle(1));
@@ -201,6 +239,7 @@ try {
   waited.push(await settle(2));
   const quietIncremental = await run("incremental", false);
   const idleS: Summary = summarize(idle);
+  const lateIdle = summarize(idleProbe.lateMs);
 
   console.log(`\nsync: ${N.toLocaleString("en")} articles (${(N * 20).toLocaleString("en")} attributes), system Postgres, edge: ${EDGE_LABELS[VIA]}, connector and ws proxy in their own processes; sync batches posted to ${INGEST === "process" ? "the Worker in a second workerd process" : "the Durable Object's workerd process"}${REMOTE_NICE ? "; Postgres, ws proxy and the ingest Worker at nice 19 (as on hosts of their own)" : ""}`);
   console.log(`${"scenario".padEnd(52)} ${"seconds".padStart(9)} ${"rows".padStart(12)} ${"rows/s".padStart(10)} ${"x floor".padStart(8)}`);
@@ -235,15 +274,17 @@ search summaries rebuilt after each commit: ${warm || "-"}; waited for a quiet d
   console.log(`\ncpu during the full run, % of one core: ${parts.join(", ")}`);
   console.log(`  total of these ${ours.toFixed(0)}% = ${(ours / c.cores).toFixed(0)}% of the ${c.cores} cores; whole machine ${c.machinePercent.toFixed(0)}% (other processes ${Math.max(0, c.machinePercent - ours / c.cores).toFixed(0)}%)`);
 
-  console.log(`\nlive price while idle:      p50 ${idleS.p50.toFixed(1)} ms  p95 ${idleS.p95.toFixed(1)} ms  p99 ${idleS.p99.toFixed(1)} ms`);
+  console.log(`\nlive prices ${LIVE_RATE > 0 ? `at ${LIVE_RATE}/s on a fixed schedule (latency from each call's due time)` : "one after another (closed loop)"}`);
+  console.log(`live price while idle:      p50 ${idleS.p50.toFixed(1)} ms  p95 ${idleS.p95.toFixed(1)} ms  p99 ${idleS.p99.toFixed(1)} ms`);
   console.log(`live price during full run: p50 ${full.during.p50.toFixed(1)} ms  p95 ${full.during.p95.toFixed(1)} ms  p99 ${full.during.p99.toFixed(1)} ms  (n ${full.during.n}; p99 ratio ${(full.during.p99 / idleS.p99).toFixed(2)}x, goal < 2x)`);
   console.log(`live price during the floor:  p50 ${duringFloor.p50.toFixed(1)} ms  p95 ${duringFloor.p95.toFixed(1)} ms  p99 ${duringFloor.p99.toFixed(1)} ms  (n ${duringFloor.n}; p99 ratio ${(duringFloor.p99 / idleS.p99).toFixed(2)}x: Postgres loading, Worker thread free)`);
+  if (LIVE_RATE > 0) console.log(`calls started late by the prober itself, p99: idle ${lateIdle.p99.toFixed(1)} ms, full run ${full.late.p99.toFixed(1)} ms, floor ${lateFloor.p99.toFixed(1)} ms (included in the latencies above)`);
   console.log(`live price failures during the runs: ${failures.length}${failures.length ? ` (${[...new Set(failures)].join(", ")})` : ""}`);
   const cpuJson = { percent: c.percent, busiestThread: c.busiestThread, totalPercentOfCores: ours / c.cores, machinePercent: c.machinePercent, cores: c.cores };
   const runJson = ({ cpu: _cpu, ...r }: RunResult) => r;
   console.log(
     JSON.stringify({
-      bench: "sync", via: VIA, ingest: INGEST, remoteNice: REMOTE_NICE, edge: EDGE_LABELS[VIA], liveFailures: failures.length, articles: N, floor: fl, duringFloor, full: runJson(full), incremental: runJson(incremental), quietIncremental: runJson(quietIncremental), idle: idleS,
+      bench: "sync", via: VIA, ingest: INGEST, remoteNice: REMOTE_NICE, liveRate: LIVE_RATE, edge: EDGE_LABELS[VIA], liveFailures: failures.length, articles: N, floor: fl, duringFloor, full: runJson(full), incremental: runJson(incremental), quietIncremental: runJson(quietIncremental), idle: idleS, late: { idle: lateIdle, full: full.late, floor: lateFloor },
       searchWarmupsMs: stages.warmups.map((w) => w.ms), settleSeconds: waited.map((w) => w.seconds), cpuDuringFull: cpuJson, ratios: { fullVsFloor: full.seconds / fl.seconds, liveP99DuringVsIdle: full.during.p99 / idleS.p99, liveP99FloorVsIdle: duringFloor.p99 / idleS.p99 },
     }),
   );

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEV_KEYS_DIR, loadSigningKey, trustedKeysOf } from "../../scripts/release/keys.ts";
 import { migrateDatabase } from "../../scripts/migrate-db.ts";
@@ -7,7 +7,7 @@ import type { RunningPostgres } from "../../scripts/local/embedded-postgres.ts";
 import { freePort, waitFor } from "../../scripts/local/ports.ts";
 import type { Stack } from "../../scripts/local/stack.ts";
 import { startWranglerDev } from "../../scripts/local/wrangler-dev.ts";
-import { startDirectWorker } from "./direct-worker.ts";
+import { type DirectWorkerOptions, startDirectWorker } from "./direct-worker.ts";
 import { stopTsProcess, tsProcess } from "./ts-process.ts";
 import { freshBenchDir, startBenchPostgres } from "./bench-postgres.ts";
 import { allProcesses } from "./proc-cpu.ts";
@@ -31,10 +31,11 @@ export interface BenchEdge {
   /** The Worker's V8 inspector, when asked for (`inspect`). */
   inspectorPort?: number;
   /**
-   * With `ingest`: the same Worker in a workerd process of its own, for the connector's sync
-   * batches (its `ingestOrigin`). On Cloudflare the ingest route's requests run wherever the
-   * network sends them, never on the thread of the tenant's Durable Object; locally one workerd
-   * process runs every isolate on one thread, so only a second process shows that.
+   * With `ingest`: the same Worker in a workerd process of its own (under a Node process of its
+   * own), for the connector's sync batches (its `ingestOrigin`). On Cloudflare the ingest route's
+   * requests run wherever the network sends them, never on the thread of the tenant's Durable
+   * Object; locally one workerd process runs every isolate on one thread, so only a second
+   * process shows that.
    */
   ingest?: { baseUrl: string; pids: number[] };
   stop(): Promise<void>;
@@ -79,12 +80,7 @@ export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: 
     }
     stops.push(() => worker.stop());
     let ingest: BenchEdge["ingest"];
-    if (opts.ingest) {
-      const before = new Set(workerdPids());
-      const ingestWorker = await startDirectWorker({ root, dir: join(dir, "ingest"), shared, releasePublicKeys, onLog: onWorkerLog });
-      stops.push(() => ingestWorker.stop());
-      ingest = { baseUrl: ingestWorker.baseUrl, pids: workerdPids().filter((pid) => !before.has(pid)) };
-    }
+    if (opts.ingest) ingest = await startIngestProcess({ root, dir: join(dir, "ingest"), shared, releasePublicKeys }, stops);
     const postmaster = Number(readFileSync(join(dir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
     return { via, stack: { ...shared, baseUrl: worker.baseUrl, stop }, pg, dir, pids: { postmaster, wsProxy: proxy.pid }, ...((inspect || via === "dev") && { inspectorPort }), ...(ingest && { ingest }), stop };
   } catch (err) {
@@ -93,7 +89,23 @@ export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: 
   }
 }
 
-/** Running workerd processes (to tell the ingest Worker's apart from the first one's). */
-function workerdPids(): number[] {
-  return allProcesses().filter((p) => p.comm === "workerd").map((p) => p.pid);
+/**
+ * The ingest Worker in a Node process of its own (ingest-worker-main.ts), as on Cloudflare, where
+ * it runs on other machines: its process and that process's workerd are its pids.
+ */
+async function startIngestProcess(opts: Omit<DirectWorkerOptions, "onLog">, stops: (() => Promise<void>)[]): Promise<NonNullable<BenchEdge["ingest"]>> {
+  mkdirSync(opts.dir, { recursive: true });
+  const child = tsProcess("bench/lib/ingest-worker-main.ts", { args: [JSON.stringify(opts)] });
+  stops.push(() => stopTsProcess(child, 5_000));
+  const ready = new Promise<string>((res) => {
+    let out = "";
+    child.proc.stdout!.on("data", (d: Buffer) => {
+      out += d;
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (line) res((JSON.parse(line) as { baseUrl: string }).baseUrl);
+    });
+  });
+  const baseUrl = await Promise.race([ready, child.done.then(() => Promise.reject(new Error(`ingest Worker exited before it was ready: ${child.stderrTail()}`)))]);
+  const pids = [child.pid, ...allProcesses().filter((p) => p.comm === "workerd" && p.ppid === child.pid).map((p) => p.pid)];
+  return { baseUrl, pids };
 }

@@ -18,6 +18,7 @@ import { databaseBusy } from "./lib/bench-postgres.ts";
 import { type ConnectorProcess, startConnectorProcess } from "./lib/connector-process.ts";
 import { printProfile, profileIsolate } from "./lib/isolate-profile.ts";
 import { lowestPriority } from "./lib/priority.ts";
+import { pressureBetween, readPressure } from "./lib/pressure.ts";
 import { benchAdmin, type ProvisionedTenant, provisionBenchTenant } from "./lib/live-stack.ts";
 import { type Classifier, type CpuUse, cpuBetween, sampleCpu } from "./lib/proc-cpu.ts";
 import { type Summary, summarize } from "./lib/stats.ts";
@@ -161,9 +162,18 @@ try {
     };
   }
 
+  let mark = { at: performance.now(), pressure: readPressure() };
+  /** Pressure stalls since the last call (or the start), as % of the wall time. */
+  const stalls = () => {
+    const now = { at: performance.now(), pressure: readPressure() };
+    const out = pressureBetween(mark.pressure, now.pressure, (now.at - mark.at) / 1000);
+    mark = now;
+    return out;
+  };
   const idleProbe = probeLive(IDLE_SAMPLES);
   await idleProbe.done;
   const idle = await idleProbe.stop();
+  const idleStalls = stalls();
 
   /** The isolate's profile during a full run, printed with the other results' lines. */
   async function profileFullRun(port: number): Promise<void> {
@@ -220,15 +230,19 @@ try {
     return { seconds: (performance.now() - started) / 1000 };
   }
 
+  stalls();
   const full = await run("full");
+  const fullStalls = stalls();
   // The floor gets the same quiet database as the runs (the full run's search warm-up is done).
   const waited = [await settle(1)];
   // Live prices beside the floor too: what a loaded database and machine alone cost them, with
   // the Worker's thread free of sync work (the least a sync through that thread can cost).
+  stalls();
   const floorProbe = probeLive();
   const fl = await floor(edge.pg.url, tenant.erpPath);
   const duringFloor = summarize(await floorProbe.stop());
   const lateFloor = summarize(floorProbe.lateMs);
+  const floorStalls = stalls();
   // Written by this process, read by the connector's: it sees the change through data_version.
   mutate(erp, { change: CHANGES, seed: 7 });
   waited.push(await settle(1));
@@ -259,9 +273,9 @@ try {
     const cell = (s: StageDone | undefined, w: number, v: (s: StageDone) => string) => (s ? v(s) : "-").padStart(w);
     console.log(`${entity.padEnd(18)} ${cell(f, 10, (s) => s.rows.toLocaleString("en"))} ${cell(f, 8, (s) => (s.ms / 1000).toFixed(1))} ${cell(f, 9, (s) => Math.round(s.rows / Math.max(s.ms / 1000, 0.001)).toLocaleString("en"))} ${cell(i, 10, (s) => s.rows.toLocaleString("en"))} ${cell(i, 8, (s) => (s.ms / 1000).toFixed(1))} ${cell(q, 8, (s) => (s.ms / 1000).toFixed(1))}`);
   }
-  const warm = stages.warmups.map((w) => `${(w.ms / 1000).toFixed(1)} s`).join(", ");
+  const warm = stages.warmups.map((w) => `${(w.ms / 1000).toFixed(1)} s (${w.rolled} rolled forward, ${w.rebuilt} computed again)`).join(", ");
   console.log(`
-search summaries rebuilt after each commit: ${warm || "-"}; waited for a quiet database (warm-up, autovacuum) before the floor and each incremental: ${waited.map((w) => `${w.seconds.toFixed(0)} s`).join(", ")}`);
+search summaries carried over after each commit: ${warm || "-"}; waited for a quiet database (warm-up, autovacuum) before the floor and each incremental: ${waited.map((w) => `${w.seconds.toFixed(0)} s`).join(", ")}`);
   if (!entities.length) console.log("  (no stage lines seen from the Worker)");
 
   const c = full.cpu;
@@ -279,13 +293,15 @@ search summaries rebuilt after each commit: ${warm || "-"}; waited for a quiet d
   console.log(`live price during full run: p50 ${full.during.p50.toFixed(1)} ms  p95 ${full.during.p95.toFixed(1)} ms  p99 ${full.during.p99.toFixed(1)} ms  (n ${full.during.n}; p99 ratio ${(full.during.p99 / idleS.p99).toFixed(2)}x, goal < 2x)`);
   console.log(`live price during the floor:  p50 ${duringFloor.p50.toFixed(1)} ms  p95 ${duringFloor.p95.toFixed(1)} ms  p99 ${duringFloor.p99.toFixed(1)} ms  (n ${duringFloor.n}; p99 ratio ${(duringFloor.p99 / idleS.p99).toFixed(2)}x: Postgres loading, Worker thread free)`);
   if (LIVE_RATE > 0) console.log(`calls started late by the prober itself, p99: idle ${lateIdle.p99.toFixed(1)} ms, full run ${full.late.p99.toFixed(1)} ms, floor ${lateFloor.p99.toFixed(1)} ms (included in the latencies above)`);
+  const psi = (p: Record<string, number>) => `cpu ${p.cpu!.toFixed(0)}%, io ${p.io!.toFixed(0)}%, memory ${p.memory!.toFixed(0)}%`;
+  console.log(`pressure stalls (/proc/pressure, share of wall time some task waited): idle ${psi(idleStalls)}; full run ${psi(fullStalls)}; floor ${psi(floorStalls)}`);
   console.log(`live price failures during the runs: ${failures.length}${failures.length ? ` (${[...new Set(failures)].join(", ")})` : ""}`);
   const cpuJson = { percent: c.percent, busiestThread: c.busiestThread, totalPercentOfCores: ours / c.cores, machinePercent: c.machinePercent, cores: c.cores };
   const runJson = ({ cpu: _cpu, ...r }: RunResult) => r;
   console.log(
     JSON.stringify({
-      bench: "sync", via: VIA, ingest: INGEST, remoteNice: REMOTE_NICE, liveRate: LIVE_RATE, edge: EDGE_LABELS[VIA], liveFailures: failures.length, articles: N, floor: fl, duringFloor, full: runJson(full), incremental: runJson(incremental), quietIncremental: runJson(quietIncremental), idle: idleS, late: { idle: lateIdle, full: full.late, floor: lateFloor },
-      searchWarmupsMs: stages.warmups.map((w) => w.ms), settleSeconds: waited.map((w) => w.seconds), cpuDuringFull: cpuJson, ratios: { fullVsFloor: full.seconds / fl.seconds, liveP99DuringVsIdle: full.during.p99 / idleS.p99, liveP99FloorVsIdle: duringFloor.p99 / idleS.p99 },
+      bench: "sync", via: VIA, ingest: INGEST, remoteNice: REMOTE_NICE, liveRate: LIVE_RATE, edge: EDGE_LABELS[VIA], liveFailures: failures.length, articles: N, floor: fl, duringFloor, full: runJson(full), incremental: runJson(incremental), quietIncremental: runJson(quietIncremental), idle: idleS, late: { idle: lateIdle, full: full.late, floor: lateFloor }, pressure: { idle: idleStalls, full: fullStalls, floor: floorStalls },
+      searchWarmupsMs: stages.warmups.map((w) => w.ms), searchWarmups: stages.warmups, settleSeconds: waited.map((w) => w.seconds), cpuDuringFull: cpuJson, ratios: { fullVsFloor: full.seconds / fl.seconds, liveP99DuringVsIdle: full.during.p99 / idleS.p99, liveP99FloorVsIdle: duringFloor.p99 / idleS.p99 },
     }),
   );
 } finally {

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 import { NORMALIZE_SQL } from "./catalog.ts";
+import { tsvector } from "./types.ts";
 import { tenantRef } from "./tenants.ts";
 
 /**
@@ -62,4 +63,35 @@ export const searchSummaries = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.catalogVersion, t.queryKey] })],
+);
+
+/**
+ * What an incremental sync run changed in the catalog, as search saw it before: one row per
+ * article the run wrote (first write wins, so a replayed batch keeps the state before the run),
+ * with the searchable columns as they were, `existed` false for an article that was new or
+ * deleted. Search summaries of the version before the run are rolled forward with it (the
+ * changed rows' old matches taken out, their new ones put in) instead of counting the whole
+ * catalog again (workers/search/roll.ts); emptied once they are. Full runs write none: their
+ * summaries are computed anew.
+ */
+export const catalogChanges = pgTable(
+  "catalog_changes",
+  {
+    tenantId: tenantRef(),
+    runId: text("run_id").notNull(),
+    articleId: text("article_id").notNull(),
+    existed: boolean("existed").notNull(),
+    // The columns a search reads (matchedSql, filters, facets), under the names it reads them by.
+    articleNumber: text("article_number"),
+    name: text("name"),
+    description: text("description"),
+    brand: text("brand"),
+    ean: text("ean"),
+    manufacturerNumber: text("manufacturer_number"),
+    categoryIds: text("category_ids").array(),
+    attributes: jsonb("attributes"),
+    search: tsvector("search"),
+    nameNorm: text("name_norm"),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.runId, t.articleId] })],
 );

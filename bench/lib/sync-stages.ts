@@ -22,14 +22,24 @@ export function parseStageDone(line: string): StageDone | undefined {
   }
 }
 
-/** The search summaries rebuilt after a run's commit (runner.warmSearch): its catalog version and time. */
-export function parseWarmDone(line: string): { catalogVersion: number; ms: number } | undefined {
+/** The search summaries carried over after a run's commit (runner.warmSearch). */
+export interface WarmDone {
+  catalogVersion: number;
+  ms: number;
+  /** Rolled forward with the run's changes, and computed again (NaN when the line does not say). */
+  rolled: number;
+  rebuilt: number;
+}
+
+/** The search summaries carried over after a run's commit (runner.warmSearch): its catalog version, time and counts. */
+export function parseWarmDone(line: string): WarmDone | undefined {
   const start = line.indexOf("{");
   if (start < 0 || !line.includes("search summaries")) return undefined;
   try {
     const o = JSON.parse(line.slice(start)) as Record<string, unknown>;
     if ((o.msg !== "search summaries rebuilt" && o.msg !== "search summaries not rebuilt") || typeof o.catalogVersion !== "number") return undefined;
-    return { catalogVersion: o.catalogVersion, ms: typeof o.ms === "number" ? o.ms : Number.NaN };
+    const n = (v: unknown) => (typeof v === "number" ? v : Number.NaN);
+    return { catalogVersion: o.catalogVersion, ms: n(o.ms), rolled: n(o.rolled), rebuilt: n(o.rebuilt) };
   } catch {
     return undefined;
   }
@@ -39,9 +49,9 @@ export function parseWarmDone(line: string): { catalogVersion: number; ms: numbe
  * Collects the stages of every run from the Worker's log lines, in the order they finished, and
  * the post-commit search warm-ups that followed them.
  */
-export function stageCollector(): { onLine(line: string): void; forRun(runId: string): StageDone[]; warmups: { catalogVersion: number; ms: number }[] } {
+export function stageCollector(): { onLine(line: string): void; forRun(runId: string): StageDone[]; warmups: WarmDone[] } {
   const stages: StageDone[] = [];
-  const warmups: { catalogVersion: number; ms: number }[] = [];
+  const warmups: WarmDone[] = [];
   return {
     onLine(line) {
       const s = parseStageDone(line);

@@ -137,7 +137,7 @@ export class SyncRunner {
       this.forget();
       await this.alarms.clear("sync");
       log("info", "sync run succeeded", { runId: run.runId, mode: run.mode, deleted, catalogVersion });
-      this.warmSearch(tenant.tenantId, catalogVersion);
+      this.warmSearch(tenant.tenantId, catalogVersion, run.runId);
     } catch (err) {
       await this.failOrRetry(pool, tenant.tenantId, run, err);
     } finally {
@@ -146,14 +146,15 @@ export class SyncRunner {
   }
 
   /**
-   * Rebuilds the search summaries the storefront used before this commit (hottest first), so
-   * broad queries are fast again right after a sync; in the background, bounded in time.
+   * Carries the search summaries the storefront used before this commit over (hottest first;
+   * rolled forward with the run's changes where it can), so broad queries are fast again right
+   * after a sync; in the background, bounded in time.
    */
-  private warmSearch(tenantId: string, version: number): void {
+  private warmSearch(tenantId: string, version: number, runId: string): void {
     const log = this.log();
     const handle = openDatabase(this.env);
     const started = Date.now();
-    warmSummaries(handle.db, tenantId, version - 1, version, SEARCH_WARM_BUDGET_MS)
+    warmSummaries(handle.db, tenantId, { from: version - 1, to: version, budgetMs: SEARCH_WARM_BUDGET_MS, runId })
       .then((r) => log("info", "search summaries rebuilt", { catalogVersion: version, ...r, ms: Date.now() - started }))
       .catch((err: unknown) => log("warn", "search summaries not rebuilt", { error: String(err) }))
       .finally(() => handle.pool.end().catch(() => {}));

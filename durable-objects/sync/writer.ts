@@ -97,6 +97,7 @@ export class SyncWriter {
   }
 
   private async writeRows(c: PoolClient, batch: WriteBatch): Promise<string[]> {
+    if (this.mode === "incremental" && (batch.entity === "articles" || batch.entity === "attributes")) await this.captureBefore(c, batch);
     switch (batch.entity) {
       case "articles":
         return this.articles(c, batch);
@@ -114,6 +115,24 @@ export class SyncWriter {
         break;
     }
     return [];
+  }
+
+  /**
+   * Keeps what search saw of the batch's articles before this run first wrote them (catalog
+   * changes), so the search summaries of the version before the run can be rolled forward at
+   * its commit. In the batch's transaction: a batch that rolls back leaves nothing, and one
+   * written again finds the state before the run already kept.
+   */
+  private async captureBefore(c: PoolClient, batch: WriteBatch): Promise<void> {
+    const ids = batch.entity === "articles" ? [...batch.liveArticleIds, ...batch.deleted.map((d) => d.key)] : batch.changes.map((ch) => ch.key);
+    if (ids.length === 0) return;
+    await c.query(
+      `INSERT INTO catalog_changes (tenant_id, run_id, article_id, existed, article_number, name, description, brand, ean, manufacturer_number, category_ids, attributes, search, name_norm)
+       SELECT $1, $2, k.id, a.article_id IS NOT NULL AND a.deleted_at IS NULL, a.article_number, a.name, a.description, a.brand, a.ean, a.manufacturer_number, a.category_ids, a.attributes, a.search, a.name_norm
+       FROM unnest($3::text[]) AS k(id) LEFT JOIN articles a ON a.tenant_id = $1 AND a.article_id = k.id
+       ON CONFLICT DO NOTHING`,
+      [this.tenantId, this.runId, ids],
+    );
   }
 
   private async moveCheckpoint(c: PoolClient, entity: SyncEntity, rowversion: number, newest: number): Promise<void> {

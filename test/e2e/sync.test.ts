@@ -61,7 +61,8 @@ describe("master-data sync (real Postgres, connector and simulator)", () => {
     expect(changed.body.name).toBe(t.erp.article(changes.changed[0]!)!.name);
 
     // Search follows the sync: after the commit the summaries of the commonest name words are
-    // rebuilt for the new catalog version, and what they answer equals Postgres' own count.
+    // carried to the new catalog version (rolled forward with the run's 1,150 changes), and
+    // what they answer equals Postgres' own count.
     const current = async () => (await pgQuery<{ v: string }>(url, `SELECT catalog_version AS v FROM tenants WHERE tenant_id = $1`, [t.tenantId]))[0]!.v;
     const [common] = await pgQuery<{ word: string }>(url, `SELECT word FROM search_words WHERE tenant_id = $1 AND correctable ORDER BY ndoc DESC, word LIMIT 1`, [t.tenantId]);
     await waitUntil(

@@ -114,7 +114,7 @@ describe("search summaries (counts, facets and ranking per catalog version)", ()
     const fresh = await search(db, tenantId, req, inline(4));
     expect(fresh.total).toBe(before.total + 1);
 
-    const { rebuilt } = await warmSummaries(db, tenantId, 3, 4, 30_000);
+    const { rebuilt } = await warmSummaries(db, tenantId, { from: 3, to: 4, budgetMs: 30_000 });
     expect(rebuilt).toBeGreaterThan(0);
     expect(await summaryRows(3)).toEqual([]);
     // The most common name word gets a summary too, though nobody asked it; sizes and grades

@@ -41,7 +41,7 @@ export function digestsEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   const ea = new TextEncoder().encode(a);
   const eb = new TextEncoder().encode(b);
-  const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual?: (x: ArrayBufferView, y: ArrayBufferView) => boolean };
+  const subtle = crypto.subtle as typeof crypto.subtle & { timingSafeEqual?: (x: ArrayBufferView, y: ArrayBufferView) => boolean };
   if (subtle.timingSafeEqual) return subtle.timingSafeEqual(ea, eb);
   let diff = 0;
   for (let i = 0; i < ea.length; i++) diff |= ea[i]! ^ eb[i]!;

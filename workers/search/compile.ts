@@ -63,6 +63,29 @@ function textEquality(c: Comparison): SQL | undefined {
   return sql`lower_array(${arrayLiteral(operands)}::text[])`;
 }
 
+/** An attribute EQ / IN with more operands than this gets no full-text prefilter (two parameters each). */
+const PREFILTER_OPERANDS = 20;
+
+/**
+ * For attribute equality on text: a condition that every matching article meets and the GIN
+ * index on `search` answers, so an attribute filter alone ("Material is Edelstahl") is an index
+ * lookup, not a pass over every article's attributes. An article's string attribute values are
+ * in its document (weight C, jsonb_to_tsvector), and values equal in any letter case have the
+ * same lexemes, so a match contains every lexeme of the operand. An operand with no lexeme (only
+ * stop words or symbols) implies nothing: its `numnode(...) = 0` arm keeps the row. Both arms
+ * are immutable functions of bind parameters, folded to constants when planned, so the planner
+ * sees a plain full-text condition. Boolean values are not in the document, and numbers may be
+ * written differently ("40.0"), so neither gets a prefilter; nor do long IN lists.
+ */
+function attributePrefilter(c: Comparison): SQL | undefined {
+  if (c.op !== "EQ" && c.op !== "IN") return undefined;
+  const operands = (c.op === "IN" ? c.values : [c.value]).map(String);
+  if (operands.length > PREFILTER_OPERANDS || operands.some((o) => NUMERIC.test(o) || /^(true|false)$/i.test(o.trim()))) return undefined;
+  const queries = operands.map((o) => sql`plainto_tsquery('german', ${o})`);
+  const noLexeme = sql.join(queries.map((q) => sql`numnode(${q}) = 0`), sql` OR `);
+  return sql`(${noLexeme} OR a.search @@ (${sql.join(queries, sql` || `)}))`;
+}
+
 function comparison(c: Comparison): SQL {
   const lowered = textEquality(c);
   if (lowered && c.field === "categoryId") return sql`(lower_array(a.category_ids) && ${lowered})`;
@@ -73,7 +96,9 @@ function comparison(c: Comparison): SQL {
   }
   if (c.field.startsWith("attr:")) {
     const key = c.field.slice(5);
-    return sql`EXISTS (SELECT 1 FROM jsonb_each_text(a.attributes) e WHERE e.key = ${key} AND ${valueTest(sql`e.value`, c)})`;
+    const exact = sql`EXISTS (SELECT 1 FROM jsonb_each_text(a.attributes) e WHERE e.key = ${key} AND ${valueTest(sql`e.value`, c)})`;
+    const prefilter = attributePrefilter(c);
+    return prefilter ? sql`(${prefilter} AND ${exact})` : exact;
   }
   if (c.op === "EXISTS") throw badRequest("Invalid filter", [{ path: "filter", message: `EXISTS applies to attributes (attr:<key>), not '${c.field}'` }]);
   if (c.field === "categoryId") return sql`EXISTS (SELECT 1 FROM unnest(a.category_ids) cat(v) WHERE ${valueTest(sql`cat.v`, c)})`;

@@ -29,7 +29,15 @@ export interface Selection {
   tenantId: string;
   match: TextMatch | undefined;
   filter: FilterNode | undefined;
+  /**
+   * Which rows, as `a` (default: the tenant's articles that are not deleted); a summary is
+   * rolled forward over the rows a sync changed, before and after (roll.ts).
+   */
+  rows?: { from: SQL; where: SQL };
 }
+
+/** Values a facet lists, most frequent first. */
+export const FACET_VALUES = 50;
 
 export interface PageSpec {
   sort: Sort;
@@ -46,16 +54,18 @@ export interface PageSpec {
 function matchedSql(s: Selection, facets: readonly string[]): SQL {
   const filter = s.filter ? compileFilter(s.filter) : sql`true`;
   const facetCols = facets.map((f, i) => (f.startsWith("attr:") ? sql`, a.attributes->>${f.slice(5)} AS fa${sql.raw(String(i))}` : sql``));
+  const rows = s.rows ?? { from: sql`articles a`, where: sql`a.deleted_at IS NULL` };
   return sql`SELECT a.article_id, a.name, a.article_number, a.brand, a.category_ids ${sql.join(facetCols, sql``)}, ${s.match?.score ?? sql`0::float8`} AS score
-    FROM articles a
-    WHERE a.tenant_id = ${s.tenantId} AND a.deleted_at IS NULL AND ${s.match?.where ?? sql`true`} AND ${filter}`;
+    FROM ${rows.from}
+    WHERE a.tenant_id = ${s.tenantId} AND ${rows.where} AND ${s.match?.where ?? sql`true`} AND ${filter}`;
 }
 
-function facetSql(facet: string, i: number): SQL {
-  if (facet === "brand") return sql`SELECT brand AS value, count(*)::int AS count FROM matched WHERE brand IS NOT NULL GROUP BY brand ORDER BY count DESC, value LIMIT 50`;
-  if (facet === "category") return sql`SELECT c AS value, count(*)::int AS count FROM matched, unnest(category_ids) c GROUP BY c ORDER BY count DESC, value LIMIT 50`;
+function facetSql(facet: string, i: number, limit: number | null): SQL {
+  const cut = limit === null ? sql`` : sql`LIMIT ${sql.raw(String(limit))}`;
+  if (facet === "brand") return sql`SELECT brand AS value, count(*)::int AS count FROM matched WHERE brand IS NOT NULL GROUP BY brand ORDER BY count DESC, value ${cut}`;
+  if (facet === "category") return sql`SELECT c AS value, count(*)::int AS count FROM matched, unnest(category_ids) c GROUP BY c ORDER BY count DESC, value ${cut}`;
   const col = sql.raw(`fa${i}`);
-  return sql`SELECT ${col} AS value, count(*)::int AS count FROM matched WHERE ${col} IS NOT NULL GROUP BY 1 ORDER BY count DESC, value LIMIT 50`;
+  return sql`SELECT ${col} AS value, count(*)::int AS count FROM matched WHERE ${col} IS NOT NULL GROUP BY 1 ORDER BY count DESC, value ${cut}`;
 }
 
 const sortKey = (sort: Sort) => (sort === "name" ? sql`name` : sort === "articleNumber" ? sql`article_number` : sql`score`);
@@ -81,11 +91,12 @@ export interface Evaluated {
 
 /**
  * One statement: a page (display rows, or only ids and scores with `idsOnly`) of the selection in the requested order, and when asked, the total
- * and facet counts over every match (computed from one materialized pass).
+ * and facet counts over every match (computed from one materialized pass): the FACET_VALUES most frequent values of each, or all of them.
  */
-export async function evaluate(db: Database, s: Selection, page: PageSpec, opts: { count: boolean; facets: readonly string[]; idsOnly?: boolean }): Promise<Evaluated> {
+export async function evaluate(db: Pick<Database, "execute">, s: Selection, page: PageSpec, opts: { count: boolean; facets: readonly string[]; idsOnly?: boolean; allFacetValues?: boolean }): Promise<Evaluated> {
   const counted = opts.count || opts.facets.length > 0;
-  const facetCols = opts.facets.map((f, i) => sql`, (SELECT coalesce(json_agg(f${sql.raw(String(i))}), '[]'::json) FROM (${facetSql(f, i)}) f${sql.raw(String(i))}) AS facet_${sql.raw(String(i))}`);
+  const limit = opts.allFacetValues ? null : FACET_VALUES;
+  const facetCols = opts.facets.map((f, i) => sql`, (SELECT coalesce(json_agg(f${sql.raw(String(i))}), '[]'::json) FROM (${facetSql(f, i, limit)}) f${sql.raw(String(i))}) AS facet_${sql.raw(String(i))}`);
   const result = await db.execute<Record<string, unknown>>(sql`
     WITH matched AS ${counted ? sql`MATERIALIZED` : sql`NOT MATERIALIZED`} (${matchedSql(s, opts.facets)}),
     page AS (SELECT article_id, name, article_number, score FROM matched WHERE ${afterSql(page)} ORDER BY ${orderSql(page.sort)} LIMIT ${page.limit})

@@ -7,6 +7,7 @@ import { sha256Hex } from "../lib/credentials.ts";
 import { fuzzyMatch, textMatch, type TextMatch } from "./match.ts";
 import { cleanQuery } from "./normalize.ts";
 import type { SearchRequest } from "./query.ts";
+import { rollable, rollSummary, runChanges, type StoredSummary } from "./roll.ts";
 import { evaluate } from "./statement.ts";
 
 /** Ranked ids a summary keeps: the first 1,000 results (the largest page) need no ranking. */
@@ -100,39 +101,92 @@ async function computeSummary(db: Database, tenantId: string, version: number, q
   await db
     .insert(searchSummaries)
     .values(row)
-    .onConflictDoUpdate({ target: [searchSummaries.tenantId, searchSummaries.catalogVersion, searchSummaries.queryKey], set: { total: row.total, facets: row.facets, top: row.top, computedMs: row.computedMs } });
+    // created_at is when it was computed: a summary computed again while a sync writes is not
+    // of the catalog the version names, and must not be rolled forward (roll.ts).
+    .onConflictDoUpdate({ target: [searchSummaries.tenantId, searchSummaries.catalogVersion, searchSummaries.queryKey], set: { total: row.total, facets: row.facets, top: row.top, computedMs: row.computedMs, createdAt: sql`now()` } });
+}
+
+export interface WarmOptions {
+  from: number;
+  to: number;
+  /** Time the rebuild may take (rolling forward is not counted against it: it is cheap). */
+  budgetMs: number;
+  /** The sync run that moved the catalog: its changes roll summaries forward where they can. */
+  runId?: string;
+  /** Summaries of `from` carried over, hottest first. */
+  limit?: number;
+  /** Common name words summarized even if nobody asked them yet. */
+  seedWords?: number;
 }
 
 /**
- * After a sync moved the catalog from `from` to `to`: rebuilds the summaries that were used at
- * `from` (hottest first), then those of the most common name words, within a time budget, and
- * drops those of older versions. Runs in the background of the sync (the version is already visible; until a summary is rebuilt its query
- * is answered the slow way, never from old counts).
+ * After a sync moved the catalog from `from` to `to`: carries the summaries that were used at
+ * `from` over to `to` (hottest first), then adds those of the most common name words, and drops
+ * those of older versions. A summary is rolled forward with the run's changes where it can be
+ * (roll.ts: cost of the change, not of the catalog), in one snapshot so no later write slips in;
+ * the others are computed again within the time budget. Runs in the background of the sync (the
+ * version is already visible; until a summary is there its query is answered the slow way,
+ * never from old counts).
  */
-export async function warmSummaries(db: Database, tenantId: string, from: number, to: number, budgetMs: number, limit = 100, seedWords = 30): Promise<{ rebuilt: number; dropped: number }> {
+export async function warmSummaries(db: Database, tenantId: string, opts: WarmOptions): Promise<{ rolled: number; rebuilt: number; dropped: number }> {
   const started = performance.now();
-  const hot: { request: SummaryRequest; facets: FacetCounts }[] = await db
-    .select({ request: searchSummaries.request, facets: searchSummaries.facets })
+  const { from, to } = opts;
+  const hot: StoredSummary[] = await db
+    .select({ queryKey: searchSummaries.queryKey, request: searchSummaries.request, total: searchSummaries.total, facets: searchSummaries.facets, top: searchSummaries.top, computedMs: searchSummaries.computedMs, createdAt: searchSummaries.createdAt })
     .from(searchSummaries)
     .where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, from)))
     .orderBy(desc(searchSummaries.hits), desc(searchSummaries.computedMs))
-    .limit(limit);
+    .limit(opts.limit ?? 100);
+  const rolled = opts.runId ? await rollForward(db, tenantId, hot, opts.runId, to) : new Set<string>();
   // Then the catalog's most common name words: the broad single-word queries a storefront
   // gets first (and the slowest to count), even before anyone asked them at this version.
-  const words = await db.select({ word: searchWords.word }).from(searchWords).where(and(eq(searchWords.tenantId, tenantId), eq(searchWords.correctable, true))).orderBy(desc(searchWords.ndoc), searchWords.word).limit(seedWords);
-  const known = new Set(await Promise.all(hot.map((h) => summaryKey(h.request))));
+  const words = await db.select({ word: searchWords.word }).from(searchWords).where(and(eq(searchWords.tenantId, tenantId), eq(searchWords.correctable, true))).orderBy(desc(searchWords.ndoc), searchWords.word).limit(opts.seedWords ?? 30);
+  const pending: { request: SummaryRequest; facets: FacetCounts }[] = hot.filter((h) => !rolled.has(h.queryKey));
+  const known = new Set(hot.map((h) => h.queryKey));
   for (const { word } of words) {
     const request: SummaryRequest = { q: word, fuzzy: false };
-    if (!known.has(await summaryKey(request))) hot.push({ request, facets: {} });
+    if (!known.has(await summaryKey(request))) pending.push({ request, facets: {} });
   }
   let rebuilt = 0;
-  for (const { request, facets } of hot) {
-    if (performance.now() - started > budgetMs) break;
+  for (const { request, facets } of pending) {
+    if (performance.now() - started > opts.budgetMs) break;
     const match = request.fuzzy ? await fuzzyMatch(db, tenantId, request.q) : textMatch(tenantId, request.q);
     if (request.fuzzy && !match) continue;
     await storeSummary(db, tenantId, to, request, match, Object.keys(facets));
     rebuilt++;
   }
+  if (opts.runId) await forgetChanges(db, tenantId);
   const gone = await db.delete(searchSummaries).where(and(eq(searchSummaries.tenantId, tenantId), lt(searchSummaries.catalogVersion, to))).returning({ key: searchSummaries.queryKey });
-  return { rebuilt, dropped: gone.length };
+  return { rolled: rolled.size, rebuilt, dropped: gone.length };
+}
+
+/**
+ * Rolls the summaries of `hot` that can be rolled over to `to`, in one repeatable-read snapshot
+ * (the checks that no other run wrote and every read of the articles see the same catalog);
+ * returns the keys of those now at `to`. A summary someone already stored at `to` is kept.
+ */
+async function rollForward(db: Database, tenantId: string, hot: StoredSummary[], runId: string, to: number): Promise<Set<string>> {
+  return db.transaction(
+    async (tx) => {
+      const run = await runChanges(tx, tenantId, runId, to);
+      if (!run) return new Set<string>();
+      const done = new Set<string>();
+      for (const s of hot.filter((h) => rollable(h, run))) {
+        const rolled = await rollSummary(tx, tenantId, s, run, SUMMARY_TOP);
+        await tx
+          .insert(searchSummaries)
+          .values({ tenantId, catalogVersion: to, queryKey: s.queryKey, request: s.request, ...rolled, computedMs: s.computedMs })
+          .onConflictDoNothing();
+        done.add(s.queryKey);
+      }
+      return done;
+    },
+    { isolationLevel: "repeatable read" },
+  );
+}
+
+/** The changes of finished runs (rolled, or not rollable any more); a running run keeps its own. */
+async function forgetChanges(db: Database, tenantId: string): Promise<void> {
+  await db.execute(sql`DELETE FROM catalog_changes c USING sync_runs r
+    WHERE c.tenant_id = ${tenantId} AND r.tenant_id = c.tenant_id AND r.run_id = c.run_id AND r.status <> 'running'`);
 }

@@ -114,7 +114,10 @@ try {
   const fresh = (await pool.query(`SELECT query_key, total, facets, top FROM search_summaries WHERE tenant_id = $1 AND catalog_version = 3`, [TENANT])).rows as { query_key: string; total: number; facets: unknown; top: unknown }[];
   for (const r of rolled) {
     const f = fresh.find((x) => x.query_key === r.query_key);
-    if (!f || f.total !== r.total || JSON.stringify(f.facets) !== JSON.stringify(r.facets) || JSON.stringify(r.top) !== JSON.stringify((f.top as unknown[]).slice(0, (r.top as unknown[]).length))) mismatches++;
+    const what = !f ? ["missing"] : [f.total !== r.total && `total ${r.total} vs ${f.total}`, JSON.stringify(f.facets) !== JSON.stringify(r.facets) && "facets", JSON.stringify(r.top) !== JSON.stringify((f.top as unknown[]).slice(0, (r.top as unknown[]).length)) && "ranking"].filter(Boolean);
+    if (what.length === 0) continue;
+    mismatches++;
+    console.log(`  differs: ${JSON.stringify(r.request)}: ${what.join(", ")}`);
   }
   const againSeconds = again.reduce((a, b) => a + b, 0) / 1000;
   const perRoll = (rollSeconds * 1000) / Math.max(1, warmed.rolled);

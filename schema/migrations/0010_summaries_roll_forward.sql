@@ -19,4 +19,7 @@ CREATE TABLE "catalog_changes" (
 	CONSTRAINT "catalog_changes_tenant_id_run_id_article_id_pk" PRIMARY KEY("tenant_id","run_id","article_id")
 );
 --> statement-breakpoint
-ALTER TABLE "catalog_changes" ADD CONSTRAINT "catalog_changes_tenant_id_tenants_tenant_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("tenant_id") ON DELETE cascade ON UPDATE no action;
+ALTER TABLE "catalog_changes" ADD CONSTRAINT "catalog_changes_tenant_id_tenants_tenant_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("tenant_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+-- Summaries now keep every facet value (up to 1,000) so a short list is known to be whole; the
+-- ones stored before kept 50 and cannot tell. They are computed again when next asked.
+DELETE FROM "search_summaries";

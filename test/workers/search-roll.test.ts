@@ -10,8 +10,8 @@ import type { SyncCursor } from "../../schema/sync.ts";
 import { openDatabase } from "../../workers/db/client.ts";
 import { fuzzyMatch, textMatch } from "../../workers/search/match.ts";
 import { rollSummary, runChanges, type StoredSummary } from "../../workers/search/roll.ts";
-import { evaluate } from "../../workers/search/statement.ts";
-import { storeSummary, SUMMARY_TOP, summaryRequest, warmSummaries } from "../../workers/search/summaries.ts";
+import { evaluate, SUMMARY_FACET_VALUES } from "../../workers/search/statement.ts";
+import { storeSummary, SUMMARY_TOP, summaryKey, summaryRequest, warmSummaries } from "../../workers/search/summaries.ts";
 import { createTenantWithKey } from "./helpers.ts";
 import { fixture, type FixtureLine, loadFixture } from "./search-fixture.ts";
 
@@ -61,7 +61,7 @@ async function incrementalRun(articleRows: unknown[], attributeRows: unknown[] =
 
 /** What a summary of `request` holds when computed from scratch on the catalog as it is now. */
 async function fromScratch(request: { q: string; filter?: unknown }, facets: string[], topSize = SUMMARY_TOP) {
-  const r = await evaluate(db, { tenantId, match: textMatch(tenantId, request.q), filter: request.filter as FilterNode | undefined }, { sort: "relevance", after: undefined, limit: topSize }, { count: true, facets, idsOnly: true });
+  const r = await evaluate(db, { tenantId, match: textMatch(tenantId, request.q), filter: request.filter as FilterNode | undefined }, { sort: "relevance", after: undefined, limit: topSize }, { count: true, facets, idsOnly: true, facetValues: SUMMARY_FACET_VALUES });
   return { total: r.total, facets: r.facets, top: r.items.map((i) => [i.articleId, i.score]) };
 }
 
@@ -129,6 +129,13 @@ describe("search summaries rolled forward across an incremental sync", () => {
     expect(moved.length).toBe(requests.length);
     // What the run kept for the roll is gone with it.
     expect((await handle.pool.query(`SELECT count(*)::int AS n FROM catalog_changes WHERE tenant_id = $1`, [tenantId])).rows[0].n).toBe(0);
+  });
+
+  it("keys a summary the same whether its request was typed or read back from jsonb", async () => {
+    const filter = { field: "categoryId", op: "IN", values: ["K1-01-2", "K1-01-1"] };
+    const reordered = { values: ["K1-01-2", "K1-01-1"], op: "IN", field: "categoryId" };
+    expect(await summaryKey({ q: "schraube", filter: reordered, fuzzy: false })).toBe(await summaryKey({ q: "schraube", filter, fuzzy: false }));
+    expect(await summaryKey({ q: "schraube", filter: { ...filter, values: ["K1-01-1", "K1-01-2"] }, fuzzy: false })).not.toBe(await summaryKey({ q: "schraube", filter, fuzzy: false }));
   });
 
   it("keeps a ranking cut short right up to where it is known, and rolls nothing when another run wrote", async () => {

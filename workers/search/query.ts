@@ -4,7 +4,7 @@ import type { Database } from "../db/client.ts";
 import { badRequest } from "../errors.ts";
 import { fuzzyMatch, textMatch, type TextMatch } from "./match.ts";
 import { cleanQuery } from "./normalize.ts";
-import { type After, evaluate, itemsByIds, type SearchItem, type Selection, SORTS } from "./statement.ts";
+import { type After, evaluate, FACET_VALUES, itemsByIds, type SearchItem, type Selection, SORTS } from "./statement.ts";
 import { countSummaryHit, readSummary, type SearchStart, SLOW_QUERY_MS, storeSummary, type Summary, summaryKey, summaryRequest } from "./summaries.ts";
 
 export { SORTS, type SearchItem };
@@ -88,7 +88,7 @@ async function answer(db: Database, tenantId: string, req: SearchRequest, match:
   if (summary && req.facets.every((f) => f in summary.facets)) {
     ctx.background?.((bg) => countSummaryHit(bg, tenantId, version!, summary.key));
     total = summary.total;
-    facets = Object.fromEntries(req.facets.map((f) => [f, summary.facets[f]!]));
+    facets = Object.fromEntries(req.facets.map((f) => [f, summary.facets[f]!.slice(0, FACET_VALUES)]));
     const fromSummary = req.sort === "relevance" ? pageFromSummary(summary, cursor, req.limit) : undefined;
     rows = fromSummary ? await itemsByIds(db, tenantId, fromSummary.ranked) : (await evaluate(db, selection, { sort: req.sort, after: cursor, limit: req.limit + 1 }, { count: false, facets: [] })).items;
     more = fromSummary ? fromSummary.more : rows.length > req.limit;

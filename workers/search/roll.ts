@@ -3,7 +3,7 @@ import type { FacetCounts, SummaryRequest } from "../../schema/search.ts";
 import type { FilterNode } from "../../schema/query-descriptor.ts";
 import type { Database } from "../db/client.ts";
 import { textMatch } from "./match.ts";
-import { evaluate, FACET_VALUES, type Selection } from "./statement.ts";
+import { evaluate, type Selection, SUMMARY_FACET_VALUES } from "./statement.ts";
 
 /**
  * Rolling search summaries forward across an incremental sync. A summary (total, facet counts,
@@ -60,10 +60,10 @@ export async function runChanges(db: Executor, tenantId: string, runId: string, 
 /**
  * Whether `s` can be rolled forward with `run`: computed from the catalog as the version before
  * the run left it (stored before the run started), as typed (not near spellings), and with
- * every facet list whole (a list cut at FACET_VALUES may miss a value that the changes lift).
+ * every facet list whole (a list cut at SUMMARY_FACET_VALUES may miss a value the changes lift).
  */
 export const rollable = (s: StoredSummary, run: RunChanges): boolean =>
-  !s.request.fuzzy && s.createdAt.getTime() < run.startedAt.getTime() && Object.values(s.facets).every((values) => values.length < FACET_VALUES);
+  !s.request.fuzzy && s.createdAt.getTime() < run.startedAt.getTime() && Object.values(s.facets).every((values) => values.length < SUMMARY_FACET_VALUES);
 
 /** Ids as one array parameter (an IN list of 10k ids would be 10k parameters). */
 const idArray = (ids: readonly string[]): SQL => sql`ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`;
@@ -71,7 +71,7 @@ const idArray = (ids: readonly string[]): SQL => sql`ARRAY(SELECT jsonb_array_el
 /** `s` at the new version: its counts moved by the changed rows, its ranking merged with theirs. */
 export async function rollSummary(db: Executor, tenantId: string, s: StoredSummary, run: RunChanges, topSize: number): Promise<Pick<StoredSummary, "total" | "facets" | "top">> {
   const base = { tenantId, match: textMatch(tenantId, s.request.q), filter: s.request.filter as FilterNode | undefined };
-  const counts = { count: true, facets: Object.keys(s.facets), idsOnly: true, allFacetValues: true };
+  const counts = { count: true, facets: Object.keys(s.facets), idsOnly: true, facetValues: null };
   const noRows = { sort: "relevance", after: undefined, limit: 0 } as const;
   const before: Selection = { ...base, rows: { from: sql`catalog_changes a`, where: sql`a.run_id = ${run.runId} AND a.existed` } };
   const after: Selection = { ...base, rows: { from: sql`articles a`, where: sql`a.deleted_at IS NULL AND a.article_id = ANY(${idArray(run.ids)})` } };
@@ -113,7 +113,7 @@ async function rollFacets(db: Executor, stored: FacetCounts, minus: FacetCounts,
       FROM (SELECT e->>'value' AS value, sum((e->>'count')::int * d.sign)::int AS count
             FROM (VALUES (1, ${JSON.stringify(stored)}::jsonb), (-1, ${JSON.stringify(minus)}::jsonb), (1, ${JSON.stringify(plus)}::jsonb)) AS d(sign, doc),
               jsonb_array_elements(coalesce(d.doc->f.facet, '[]'::jsonb)) e
-            GROUP BY 1 HAVING sum((e->>'count')::int * d.sign) > 0 ORDER BY 2 DESC, 1 LIMIT ${sql.raw(String(FACET_VALUES))}) v) AS counts
+            GROUP BY 1 HAVING sum((e->>'count')::int * d.sign) > 0 ORDER BY 2 DESC, 1 LIMIT ${sql.raw(String(SUMMARY_FACET_VALUES))}) v) AS counts
     FROM jsonb_object_keys(${JSON.stringify(stored)}::jsonb) AS f(facet)`);
   return Object.fromEntries(r.rows.map((x) => [x.facet, x.counts]));
 }

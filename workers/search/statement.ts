@@ -38,6 +38,11 @@ export interface Selection {
 
 /** Values a facet lists, most frequent first. */
 export const FACET_VALUES = 50;
+/**
+ * Values a summary keeps of each facet: all of them, up to this many, so that a list shorter
+ * than it is whole and can be rolled forward (roll.ts); answers show the first FACET_VALUES.
+ */
+export const SUMMARY_FACET_VALUES = 1000;
 
 export interface PageSpec {
   sort: Sort;
@@ -91,11 +96,11 @@ export interface Evaluated {
 
 /**
  * One statement: a page (display rows, or only ids and scores with `idsOnly`) of the selection in the requested order, and when asked, the total
- * and facet counts over every match (computed from one materialized pass): the FACET_VALUES most frequent values of each, or all of them.
+ * and facet counts over every match (computed from one materialized pass): the `facetValues` (default FACET_VALUES) most frequent values of each, or all (null).
  */
-export async function evaluate(db: Pick<Database, "execute">, s: Selection, page: PageSpec, opts: { count: boolean; facets: readonly string[]; idsOnly?: boolean; allFacetValues?: boolean }): Promise<Evaluated> {
+export async function evaluate(db: Pick<Database, "execute">, s: Selection, page: PageSpec, opts: { count: boolean; facets: readonly string[]; idsOnly?: boolean; facetValues?: number | null }): Promise<Evaluated> {
   const counted = opts.count || opts.facets.length > 0;
-  const limit = opts.allFacetValues ? null : FACET_VALUES;
+  const limit = opts.facetValues === undefined ? FACET_VALUES : opts.facetValues;
   const facetCols = opts.facets.map((f, i) => sql`, (SELECT coalesce(json_agg(f${sql.raw(String(i))}), '[]'::json) FROM (${facetSql(f, i, limit)}) f${sql.raw(String(i))}) AS facet_${sql.raw(String(i))}`);
   const result = await db.execute<Record<string, unknown>>(sql`
     WITH matched AS ${counted ? sql`MATERIALIZED` : sql`NOT MATERIALIZED`} (${matchedSql(s, opts.facets)}),

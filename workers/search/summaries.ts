@@ -8,7 +8,7 @@ import { fuzzyMatch, textMatch, type TextMatch } from "./match.ts";
 import { cleanQuery } from "./normalize.ts";
 import type { SearchRequest } from "./query.ts";
 import { rollable, rollSummary, runChanges, type StoredSummary } from "./roll.ts";
-import { evaluate } from "./statement.ts";
+import { evaluate, SUMMARY_FACET_VALUES } from "./statement.ts";
 
 /** Ranked ids a summary keeps: the first 1,000 results (the largest page) need no ranking. */
 export const SUMMARY_TOP = 1000;
@@ -24,7 +24,12 @@ export interface Summary {
   top: [string, number][];
 }
 
-export const summaryKey = (r: SummaryRequest) => sha256Hex(JSON.stringify([r.q, r.filter ?? null, r.fuzzy]));
+/** JSON with every object's keys sorted: a filter read back from jsonb has its keys reordered. */
+const canonical = (v: unknown): string =>
+  Array.isArray(v) ? `[${v.map(canonical).join(",")}]` : v !== null && typeof v === "object" ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}` : JSON.stringify(v);
+
+/** The key of a summary: the same for a request as typed and as stored (and read back) in `request`. */
+export const summaryKey = (r: SummaryRequest) => sha256Hex(canonical([r.q, r.filter ?? null, r.fuzzy]));
 
 /** The summary stored under `key` (summaryKey) at `version`, if any. */
 export async function readSummary(db: Database, tenantId: string, version: number, key: string): Promise<Summary | undefined> {
@@ -93,7 +98,7 @@ async function computeSummary(db: Database, tenantId: string, version: number, q
   const started = performance.now();
   const wanted = [...new Set([...DEFAULT_FACETS, ...facets])];
   const filter = request.filter as FilterNode | undefined;
-  const r = await evaluate(db, { tenantId, match, filter }, { sort: "relevance", after: undefined, limit: SUMMARY_TOP }, { count: true, facets: wanted, idsOnly: true });
+  const r = await evaluate(db, { tenantId, match, filter }, { sort: "relevance", after: undefined, limit: SUMMARY_TOP }, { count: true, facets: wanted, idsOnly: true, facetValues: SUMMARY_FACET_VALUES });
   const row = {
     tenantId, catalogVersion: version, queryKey, request, total: r.total ?? 0, facets: r.facets,
     top: r.items.map((i): [string, number] => [i.articleId, i.score]), computedMs: Math.round(performance.now() - started),

@@ -72,29 +72,32 @@ const idArray = (ids: readonly string[]): SQL => sql`ARRAY(SELECT jsonb_array_el
 export async function rollSummary(db: Executor, tenantId: string, s: StoredSummary, run: RunChanges, topSize: number): Promise<Pick<StoredSummary, "total" | "facets" | "top">> {
   const base = { tenantId, match: textMatch(tenantId, s.request.q), filter: s.request.filter as FilterNode | undefined };
   const counts = { count: true, facets: Object.keys(s.facets), idsOnly: true, facetValues: null };
-  const noRows = { sort: "relevance", after: undefined, limit: 0 } as const;
   const before: Selection = { ...base, rows: { from: sql`catalog_changes a`, where: sql`a.run_id = ${run.runId} AND a.existed` } };
   const after: Selection = { ...base, rows: { from: sql`articles a`, where: sql`a.deleted_at IS NULL AND a.article_id = ANY(${idArray(run.ids)})` } };
-  const old = await evaluate(db, before, noRows, counts);
-  const now = await evaluate(db, after, noRows, counts);
-  return { total: s.total - old.total! + now.total!, facets: await rollFacets(db, s.facets, old.facets, now.facets), top: await rollTop(db, base, s, run, topSize) };
+  const old = await evaluate(db, before, { sort: "relevance", after: undefined, limit: 0 }, counts);
+  // The changed rows as they are now: their counts, and their best-ranked matches with scores.
+  const now = await evaluate(db, after, { sort: "relevance", after: undefined, limit: topSize }, counts);
+  const changedTop = now.items.map((i): [string, number] => [i.articleId, i.score]);
+  return { total: s.total - old.total! + now.total!, facets: await rollFacets(db, s.facets, old.facets, now.facets), top: await rollTop(db, s, run, changedTop, topSize) };
 }
 
 /**
- * The ranking: the kept ids (not changed) and the changed ones ranked together by the
- * database. Unchanged articles beyond the old top rank below its last kept entry, so the merged
- * ranking is right up to that entry; when the old top held every match, all of it is.
+ * The ranking: the kept entries (unchanged articles keep their scores) and the changed articles'
+ * matches, sorted together by the database (its collation breaks ties, as in every ranking).
+ * Unchanged articles beyond the old top rank below its last kept entry, so the merged ranking
+ * is right up to that entry; when the old top held every match, all of it is.
  */
-async function rollTop(db: Executor, base: Omit<Selection, "rows">, s: StoredSummary, run: RunChanges, topSize: number): Promise<[string, number][]> {
+async function rollTop(db: Executor, s: StoredSummary, run: RunChanges, changedTop: [string, number][], topSize: number): Promise<[string, number][]> {
   const changed = new Set(run.ids);
   const kept = s.top.filter(([id]) => !changed.has(id));
   const complete = s.top.length >= s.total;
   const last = kept.at(-1)?.[0];
   if (!complete && last === undefined) return [];
-  const candidates = [...kept.map(([id]) => id), ...run.ids];
-  const rows = { from: sql`articles a`, where: sql`a.deleted_at IS NULL AND a.article_id = ANY(${idArray(candidates)})` };
-  const ranked = await evaluate(db, { ...base, rows }, { sort: "relevance", after: undefined, limit: topSize }, { count: false, facets: [], idsOnly: true });
-  const top = ranked.items.map((i): [string, number] => [i.articleId, i.score]);
+  const r = await db.execute<{ top: [string, number][] }>(sql`
+    SELECT coalesce(json_agg(json_build_array(m.id, m.score) ORDER BY m.score DESC, m.id), '[]'::json) AS top
+    FROM (SELECT e->>0 AS id, (e->>1)::float8 AS score FROM jsonb_array_elements(${JSON.stringify([...kept, ...changedTop])}::jsonb) e
+          ORDER BY 2 DESC, 1 LIMIT ${sql.raw(String(topSize))}) m`);
+  const top = r.rows[0]!.top.map(([id, score]): [string, number] => [id, Number(score)]);
   if (complete) return top;
   const at = top.findIndex(([id]) => id === last);
   // Not among them: every one of them ranks before it.

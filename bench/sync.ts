@@ -255,7 +255,7 @@ try {
   const idleS: Summary = summarize(idle);
   const lateIdle = summarize(idleProbe.lateMs);
 
-  console.log(`\nsync: ${N.toLocaleString("en")} articles (${(N * 20).toLocaleString("en")} attributes), system Postgres, edge: ${EDGE_LABELS[VIA]}, connector and ws proxy in their own processes; sync batches posted to ${INGEST === "process" ? "the Worker in a second workerd process" : "the Durable Object's workerd process"}${REMOTE_NICE ? "; Postgres, ws proxy and the ingest Worker at nice 19 (as on hosts of their own)" : ""}`);
+  console.log(`\nsync: ${N.toLocaleString("en")} articles (${(N * 20).toLocaleString("en")} attributes), system Postgres, edge: ${EDGE_LABELS[VIA]}, connector and ws proxy in their own processes; sync batches posted to ${INGEST === "process" ? "the Worker in a second workerd process" : "the Durable Object's workerd process"}${REMOTE_NICE ? "; Postgres (its session's autogroup too), ws proxy and the ingest Worker at nice 19 (as on hosts of their own)" : ""}`);
   console.log(`${"scenario".padEnd(52)} ${"seconds".padStart(9)} ${"rows".padStart(12)} ${"rows/s".padStart(10)} ${"x floor".padStart(8)}`);
   const line = (name: string, s: number, rows: number, ratio?: number | "floor") => console.log(`${name.padEnd(52)} ${s.toFixed(1).padStart(9)} ${rows.toLocaleString("en").padStart(12)} ${Math.round(rows / s).toLocaleString("en").padStart(10)} ${(ratio === undefined ? "-" : ratio === "floor" ? ratio : ratio.toFixed(2) + "x").padStart(8)}`);
   line(`floor: COPY (${fl.copySeconds.toFixed(1)} s) + same indexes (${fl.indexSeconds.toFixed(1)} s)`, fl.seconds, fl.rows, "floor");

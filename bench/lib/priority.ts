@@ -52,19 +52,3 @@ function threadsOf(pid: number): number[] {
 function childrenOf(parent: number): number[] {
   return allProcesses().filter((p) => p.ppid === parent).map((p) => p.pid);
 }
-
-/**
- * Pins processes (every thread, and every child process they have forked; later children inherit
- * it) to the machine's last core. The sync bench does this with `--remote-cpu` to what runs on
- * other hosts in production, so that it cannot run on the core a live call wakes up on: a nice-19
- * task still holds a core until its time slice ends, one slice per hop of a call that crosses four
- * processes (measured: live price p99 56-97 ms beside a Postgres load at autogroup nice 19, 15 ms
- * with that Postgres on one core). Returns the core, or undefined on a single-core machine.
- */
-export function pinToLastCore(pids: number[]): number | undefined {
-  const cores = readFileSync("/proc/cpuinfo", "utf8").split("\n").filter((l) => l.startsWith("processor")).length;
-  if (cores < 2) return undefined;
-  const core = cores - 1;
-  for (const pid of pids.flatMap((p) => [p, ...childrenOf(p)])) execFileSync("taskset", ["-a", "-p", "-c", String(core), String(pid)], { stdio: "ignore" });
-  return core;
-}

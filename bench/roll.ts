@@ -1,6 +1,7 @@
 // `npm run bench -- roll [--articles 1500000] [--changes 10000]`
 // Search summaries across an incremental sync at full scale: the simulator's catalog loaded into
-// a system Postgres (COPY), summaries of the common words and broad queries stored at version 1,
+// a system Postgres (COPY), the summaries a sync seeds (common words, category pages) and a few
+// broad queries with facets stored at version 1,
 // `--changes` articles changed through the real sync writer (an incremental run, with its
 // capture of what search saw before), then the summaries carried to version 2 two ways in the
 // same run: rolled forward with the run's changes (what the sync does now), and computed again
@@ -21,7 +22,7 @@ import type { Database } from "../workers/db/client.ts";
 import { textMatch } from "../workers/search/match.ts";
 import { storeSummary, warmSummaries } from "../workers/search/summaries.ts";
 import { freshBenchDir, startBenchPostgres } from "./lib/bench-postgres.ts";
-import { catalogIndexes, copyCatalog } from "./lib/copy-catalog.ts";
+import { catalogIndexes, copyCatalog, copyCategories } from "./lib/copy-catalog.ts";
 import { printTable, summarize } from "./lib/stats.ts";
 
 const { values } = parseArgs({ options: { articles: { type: "string", default: "1500000" }, changes: { type: "string", default: "10000" } } });
@@ -43,7 +44,7 @@ try {
   const erp = ErpDatabase.create(join(dir, "erp.db"), { articles: N });
   const indexes = await catalogIndexes(c as unknown as pg.Client);
   for (const i of indexes) await c.query(`DROP INDEX ${i.name}`);
-  const rows = await copyCatalog(c as unknown as pg.Client, erp, "public", TENANT);
+  const rows = (await copyCatalog(c as unknown as pg.Client, erp, "public", TENANT)) + (await copyCategories(c as unknown as pg.Client, erp, "public", TENANT));
   for (const i of indexes) await c.query(i.def);
   await c.query("ANALYZE articles");
   await c.query(`INSERT INTO sync_runs (tenant_id, run_id, mode, status, stage, trigger, finished_at) VALUES ($1, 'full', 'full', 'succeeded', 'done', 'admin', now())`, [TENANT]);
@@ -51,8 +52,10 @@ try {
   erp.close();
   console.log(`loaded ${rows.toLocaleString("en")} rows (${N.toLocaleString("en")} articles) in ${((performance.now() - loadStart) / 1000).toFixed(0)} s`);
 
-  // Version 1: the 30 most common name words (the sync's seeds) plus broad queries with facets.
-  const seeded = await warmSummaries(db, TENANT, { from: 0, to: 1, budgetMs: 3_600_000, seedWords: 30 });
+  // Version 1: what the sync seeds (common name words, category pages) plus broad queries with facets.
+  const seedStart = performance.now();
+  const seeded = await warmSummaries(db, TENANT, { from: 0, to: 1, budgetMs: 3_600_000 });
+  const seedSeconds = (performance.now() - seedStart) / 1000;
   const broad: [string, string[], unknown?][] = [
     ["edelstahl", ["brand", "category", "attr:Oberfläche"]],
     ["messing", ["brand", "category"]],
@@ -63,7 +66,7 @@ try {
   ];
   for (const [q, facets, filter] of broad) await storeSummary(db, TENANT, 1, { q, ...(filter !== undefined && { filter }), fuzzy: false }, textMatch(TENANT, q), facets);
   const before = (await pool.query(`SELECT request, facets FROM search_summaries WHERE tenant_id = $1 AND catalog_version = 1`, [TENANT])).rows as { request: schema.SummaryRequest; facets: schema.FacetCounts }[];
-  console.log(`version 1: ${before.length} summaries (${seeded.rebuilt} common words)`);
+  console.log(`version 1: ${before.length} summaries (${seeded.rebuilt} seeded by the sync's warm-up in ${seedSeconds.toFixed(1)} s: common words and category pages)`);
 
   // An incremental run: about every (N / CHANGES)th article becomes another product (name, brand,
   // categories, attributes of another changed one), written in batches of 1,000.
@@ -99,7 +102,7 @@ try {
 
   // Rolled forward, as the sync's warm-up does after the commit (nothing computed again: budget 0).
   const rollStart = performance.now();
-  const warmed = await warmSummaries(db, TENANT, { from: 1, to: 2, budgetMs: 0, runId, seedWords: 0, limit: 1000 });
+  const warmed = await warmSummaries(db, TENANT, { from: 1, to: 2, budgetMs: 0, runId, seedWords: 0, seedCategories: 0 });
   const rollSeconds = (performance.now() - rollStart) / 1000;
   const rolled = (await pool.query(`SELECT query_key, request, total, facets, top FROM search_summaries WHERE tenant_id = $1 AND catalog_version = 2`, [TENANT])).rows as { query_key: string; request: schema.SummaryRequest; total: number; facets: unknown; top: unknown }[];
 
@@ -128,7 +131,7 @@ try {
   console.log(`${"rolled forward with the run's changes".padEnd(58)} ${String(warmed.rolled).padStart(10)} ${rollSeconds.toFixed(2).padStart(9)} ${perRoll.toFixed(1).padStart(9)} ${(rollSeconds / againSeconds).toFixed(3).padStart(7)}x`);
   printTable("computing one summary again (ms)", [{ name: "computed again", s: summarize(again) }]);
   console.log(`\nrolled summaries that differ from the ones computed again: ${mismatches} of ${rolled.length}`);
-  console.log(JSON.stringify({ bench: "roll", articles: N, changes: picked.length, summaries: before.length, rolled: warmed.rolled, rollSeconds, againSeconds, again: summarize(again), ratio: rollSeconds / againSeconds, mismatches, writeSeconds }));
+  console.log(JSON.stringify({ bench: "roll", articles: N, changes: picked.length, summaries: before.length, rolled: warmed.rolled, rollSeconds, againSeconds, again: summarize(again), ratio: rollSeconds / againSeconds, mismatches, writeSeconds, seedSeconds, seeded: seeded.rebuilt }));
   if (mismatches > 0 || warmed.rolled !== before.length) process.exitCode = 1;
 } finally {
   await pool.end();

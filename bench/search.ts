@@ -1,19 +1,25 @@
-// `npm run bench -- search [--articles 1500000] [--iterations 20] [--via direct|dev]`
+// `npm run bench -- search [--articles 1500000] [--iterations 20] [--via direct|dev] [--seed yes|no]`
 // Search through the Worker (Neon driver -> proxy -> system Postgres) on the
 // simulator's catalog, against the naive floor in the same run: the stored, GIN-indexed German
 // tsvector @@ websearch_to_tsquery ORDER BY ts_rank LIMIT 20, with count and a GROUP BY facet,
 // straight to Postgres. `--via direct` (default) runs the deployable bundle straight in workerd,
-// as production has no wrangler dev proxy in front; `--via dev` under `wrangler dev`.
+// as production has no wrangler dev proxy in front; `--via dev` under `wrangler dev`. After the
+// load the catalog version moves and the summaries every sync commit leaves (common words,
+// category pages) are computed as the sync's warm-up does; `--seed no` leaves them out.
 import { parseArgs } from "node:util";
+import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
+import * as schema from "../schema/index.ts";
+import type { Database } from "../workers/db/client.ts";
+import { warmSummaries } from "../workers/search/summaries.ts";
 import { ErpDatabase } from "../connector-host/simulator/store.ts";
 import { databaseBusy } from "./lib/bench-postgres.ts";
 import { EDGE_LABELS, EDGE_VIAS, type EdgeVia, benchEdge } from "./lib/bench-edge.ts";
-import { catalogIndexes, copyCatalog } from "./lib/copy-catalog.ts";
+import { catalogIndexes, copyCatalog, copyCategories } from "./lib/copy-catalog.ts";
 import { PRODUCT_TYPES, THREADS } from "../connector-host/simulator/vocabulary.ts";
 import { measure, printTable, type Summary, summarize } from "./lib/stats.ts";
 
-const { values } = parseArgs({ options: { articles: { type: "string", default: "1500000" }, iterations: { type: "string", default: "20" }, via: { type: "string", default: "direct" } } });
+const { values } = parseArgs({ options: { articles: { type: "string", default: "1500000" }, iterations: { type: "string", default: "20" }, via: { type: "string", default: "direct" }, seed: { type: "string", default: "yes" } } });
 const N = Number(values.articles);
 const ITER = Number(values.iterations);
 if (!EDGE_VIAS.includes(values.via as EdgeVia)) {
@@ -21,6 +27,11 @@ if (!EDGE_VIAS.includes(values.via as EdgeVia)) {
   process.exit(2);
 }
 const VIA = values.via as EdgeVia;
+if (values.seed !== "yes" && values.seed !== "no") {
+  console.error(`--seed must be yes or no (got ${values.seed})`);
+  process.exit(2);
+}
+const SEED = values.seed === "yes";
 const TENANT = "bench-search";
 
 const env = await benchEdge(`search-${VIA}`, VIA, () => {});
@@ -37,12 +48,22 @@ try {
   const loadStart = performance.now();
   const indexes = await catalogIndexes(c);
   for (const i of indexes) await c.query(`DROP INDEX ${i.name}`);
-  const rows = await copyCatalog(c, erp, "public", TENANT);
+  const rows = (await copyCatalog(c, erp, "public", TENANT)) + (await copyCategories(c, erp, "public", TENANT));
   for (const i of indexes) await c.query(i.def);
   // Vacuumed as a catalog in service long has been: left to autovacuum, the pass over 7.2M
   // freshly loaded rows runs through the first scenarios' cold samples.
   for (const table of ["articles", "media", "cross_references"]) await c.query(`VACUUM (ANALYZE) ${table}`);
   console.log(`loaded ${rows.toLocaleString("en")} rows (${N.toLocaleString("en")} articles) in ${((performance.now() - loadStart) / 1000).toFixed(0)} s`);
+  // The load is a sync's commit: the catalog version moves, and the sync's warm-up summarizes
+  // the common words and category pages (node-postgres under drizzle: the Worker's own SQL).
+  await c.query(`UPDATE tenants SET catalog_version = 1 WHERE tenant_id = $1`, [TENANT]);
+  const warmPool = new pg.Pool({ connectionString: env.pg.url, max: 2 });
+  const warmStart = performance.now();
+  const warmed = SEED ? await warmSummaries(drizzle(warmPool, { schema }) as unknown as Database, TENANT, { from: 0, to: 1, budgetMs: 3_600_000 }) : { rebuilt: 0 };
+  const warmSeconds = (performance.now() - warmStart) / 1000;
+  await warmPool.end();
+  const seeded = (await c.query(`SELECT count(*) FILTER (WHERE request ? 'filter')::int AS pages, count(*) FILTER (WHERE NOT request ? 'filter')::int AS words FROM search_summaries WHERE tenant_id = $1`, [TENANT])).rows[0] as { pages: number; words: number };
+  console.log(SEED ? `sync warm-up after the load: ${warmed.rebuilt} summaries (${seeded.words} common words, ${seeded.pages} category pages) in ${warmSeconds.toFixed(1)} s` : "no sync warm-up (--seed no)");
 
   const ask = async (params: Record<string, string>, cached = false) => {
     const res = await fetch(`${stack.baseUrl}/v1/catalog/search?${new URLSearchParams(params)}`, { headers: { authorization: `Bearer ${key}`, ...(!cached && { "cache-control": "no-cache" }) } });
@@ -105,7 +126,7 @@ try {
   r["cached broad noun + 3 facets"] = await measure(ITER, 3, get({ q: "Zylinderschraube", facets: "brand,category,attr:Oberfläche" }, true));
   const totals: Record<string, number> = {};
   for (const [name, params] of scenarios) totals[name] = (await ask(params)).total;
-  printTable(`search: ${N.toLocaleString("en")} articles, system Postgres, through the Worker, ${EDGE_LABELS[VIA]} (cold = a query never asked before; warm = asked before at this catalog version, Cache API bypassed)`, [
+  printTable(`search: ${N.toLocaleString("en")} articles, system Postgres, through the Worker, ${EDGE_LABELS[VIA]} (cold = a query never asked before at this catalog version${SEED ? ", beside the common words and category pages the sync's warm-up summarized" : ", no warm-up"}; warm = asked before at this catalog version, Cache API bypassed)`, [
     { name: "floor: naive top 20 + count + facet (narrow)", s: r.floor_narrow! },
     { name: "floor: naive top 20 + count + facet (noun)", s: r.floor_noun! },
     { name: "floor: naive top 20 + count + facet (Edelstahl)", s: r.floor_broad! },
@@ -115,7 +136,7 @@ try {
     ]),
     { name: "cached (Cache API) broad noun + 3 facets", s: r["cached broad noun + 3 facets"]!, floor: r.floor_noun! },
   ]);
-  console.log(JSON.stringify({ bench: "search", via: VIA, articles: N, results: r, totals }));
+  console.log(JSON.stringify({ bench: "search", via: VIA, articles: N, seed: SEED, warmup: { seconds: warmSeconds, summaries: warmed.rebuilt, ...seeded }, results: r, totals }));
   await c.end();
   erp.close();
 } finally {

@@ -211,7 +211,7 @@ try {
 
   /**
    * Waits (at most 10 min) until the database has nothing else to do before an incremental run:
-   * the search summaries rebuilt after the previous commit (up to 60 s of queries), and the
+   * the search summaries carried over after the previous commit (up to 120 s of queries), and the
    * autovacuum that follows loading 1.5M rows. A storefront's incremental runs every few minutes
    * on a settled catalog; measured right after the load they timed these instead.
    */

@@ -59,3 +59,10 @@ export async function catalogIndexes(client: pg.Client): Promise<{ name: string;
   const r = await client.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('articles', 'media', 'cross_references') AND indexname NOT LIKE '%_pk'`);
   return (r.rows as { indexname: string; indexdef: string }[]).map((x) => ({ name: x.indexname, def: x.indexdef }));
 }
+
+/** The simulator's category tree into `<schema>.categories` (the storefront's navigation). */
+export async function copyCategories(client: pg.Client, erp: ErpDatabase, schema: string, tenantId: string): Promise<number> {
+  return copyRows(client, `COPY ${schema}.categories (tenant_id, category_id, parent_id, name, path, position, rowversion) FROM STDIN`, (function* () {
+    for (const c of erp.categories()) yield [tenantId, esc(c.categoryId), esc(c.parentId), esc(c.name), esc(pgArray(c.path)), String(c.position), String(c.rowversion)].join("\t") + "\n";
+  })());
+}

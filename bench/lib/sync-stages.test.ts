@@ -26,8 +26,8 @@ describe("sync stage lines", () => {
 
   it("reads the search warm-up that follows a commit, rebuilt or not", () => {
     const c = stageCollector();
-    c.onLine(`[wrangler:info] ${JSON.stringify({ msg: "search summaries rebuilt", catalogVersion: 3, rolled: 12, rebuilt: 30, dropped: 2, ms: 4100 })}`);
-    c.onLine(JSON.stringify({ msg: "search summaries not rebuilt", catalogVersion: 4, error: "x" }));
+    c.onLine(`[wrangler:info] ${JSON.stringify({ msg: "search summaries carried over", catalogVersion: 3, rolled: 12, rebuilt: 30, dropped: 2, ms: 4100 })}`);
+    c.onLine(JSON.stringify({ msg: "search summaries not carried over", catalogVersion: 4, error: "x" }));
     expect(c.warmups[0]).toEqual({ catalogVersion: 3, ms: 4100, rolled: 12, rebuilt: 30 });
     expect(c.warmups[1]!.catalogVersion).toBe(4);
     expect(parseWarmDone(line({ runId: "r", entity: "articles", rows: 1, ms: 1 }))).toBeUndefined();

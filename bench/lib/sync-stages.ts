@@ -37,7 +37,7 @@ export function parseWarmDone(line: string): WarmDone | undefined {
   if (start < 0 || !line.includes("search summaries")) return undefined;
   try {
     const o = JSON.parse(line.slice(start)) as Record<string, unknown>;
-    if ((o.msg !== "search summaries rebuilt" && o.msg !== "search summaries not rebuilt") || typeof o.catalogVersion !== "number") return undefined;
+    if ((o.msg !== "search summaries carried over" && o.msg !== "search summaries not carried over") || typeof o.catalogVersion !== "number") return undefined;
     const n = (v: unknown) => (typeof v === "number" ? v : Number.NaN);
     return { catalogVersion: o.catalogVersion, ms: n(o.ms), rolled: n(o.rolled), rebuilt: n(o.rebuilt) };
   } catch {

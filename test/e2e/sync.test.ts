@@ -68,7 +68,7 @@ describe("master-data sync (real Postgres, connector and simulator)", () => {
     await waitUntil(
       async () => (await pgQuery(url, `SELECT 1 FROM search_summaries WHERE tenant_id = $1 AND catalog_version = $2 AND request->>'q' = $3`, [t.tenantId, await current(), common!.word])).length > 0,
       60_000,
-      "search summaries rebuilt",
+      "search summaries carried over",
     );
     const found = await t.get(`/v1/catalog/search?q=${encodeURIComponent(common!.word)}`);
     const [direct] = await pgQuery<{ n: number }>(url, `SELECT count(*)::int AS n FROM articles WHERE tenant_id = $1 AND deleted_at IS NULL AND (search @@ plainto_tsquery('german', $2) OR name_norm LIKE '%' || $2 || '%')`, [t.tenantId, common!.word]);

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { and, desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { articles, searchSummaries, searchWords, tenants } from "../../schema/index.ts";
+import { articles, categories, searchSummaries, searchWords, tenants } from "../../schema/index.ts";
 import { openDatabase } from "../../workers/db/client.ts";
 import { textMatch } from "../../workers/search/match.ts";
-import { search, type SearchContext, type SearchRequest, type SearchResponse } from "../../workers/search/query.ts";
+import { search, type SearchContext, type SearchRequest, searchRequestSchema, type SearchResponse } from "../../workers/search/query.ts";
 import { startSearch, storeSummary, warmSummaries } from "../../workers/search/summaries.ts";
 import { createTenantWithKey } from "./helpers.ts";
 import { loadFixture } from "./search-fixture.ts";
@@ -114,7 +114,7 @@ describe("search summaries (counts, facets and ranking per catalog version)", ()
     const fresh = await search(db, tenantId, req, inline(4));
     expect(fresh.total).toBe(before.total + 1);
 
-    const { rebuilt } = await warmSummaries(db, tenantId, { from: 3, to: 4, budgetMs: 30_000 });
+    const { rebuilt } = await warmSummaries(db, tenantId, { from: 3, to: 4, budgetMs: 30_000, seedMinDocs: 1 });
     expect(rebuilt).toBeGreaterThan(0);
     expect(await summaryRows(3)).toEqual([]);
     // The most common name word gets a summary too, though nobody asked it; sizes and grades
@@ -127,6 +127,34 @@ describe("search summaries (counts, facets and ranking per catalog version)", ()
     expect(warmed?.total).toBe(before.total + 1);
     expect(warmed?.facets.brand).toEqual(fresh.facets.brand);
     expect((await search(db, tenantId, req, inline(4))).items).toEqual(fresh.items);
+  });
+
+  it("seeds the words in at least seedMinDocs articles and every live category page, answered from their summaries as asked", async () => {
+    const words = await db.select({ word: searchWords.word, ndoc: searchWords.ndoc }).from(searchWords).where(and(eq(searchWords.tenantId, tenantId), eq(searchWords.correctable, true)));
+    const min = Math.max(2, ...words.map((w) => w.ndoc)) - 1;
+    const common = words.filter((w) => w.ndoc >= min).map((w) => w.word).sort();
+    expect(common.length).toBeGreaterThan(0);
+    expect(common.length).toBeLessThan(words.length);
+    await db.insert(categories).values([
+      { tenantId, categoryId: "K1-02-1", name: "Zylinderschrauben", path: ["K1", "K1-02", "K1-02-1"], rowversion: 1n },
+      { tenantId, categoryId: "K1-99-2", name: "Stäbe", path: ["K1", "K1-99", "K1-99-2"], rowversion: 2n },
+      { tenantId, categoryId: "K9-GONE", name: "Alt", path: ["K9-GONE"], rowversion: 3n, deletedAt: new Date() },
+    ]);
+    await warmSummaries(db, tenantId, { from: 4, to: 5, budgetMs: 30_000, seedMinDocs: min, limit: 0 });
+    const rows = await summaryRows(5);
+    expect(rows.filter((r) => !r.request.filter).map((r) => r.request.q).sort()).toEqual(common);
+    expect(rows.filter((r) => r.request.filter).map((r) => (r.request.filter as { value: string }).value).sort()).toEqual(["K1-02-1", "K1-99-2"]);
+    // A category page as the storefront asks it (the filter parsed from the query string) finds
+    // its seeded summary: it is counted as a use and answers what the database counts.
+    const page = searchRequestSchema.parse({ filter: { field: "categoryId", op: "EQ", value: "K1-02-1" }, facets: ["brand"] });
+    const seeded = await search(db, tenantId, page, inline(5));
+    const plain = await search(db, tenantId, page);
+    expect(seeded).toEqual(plain);
+    expect(plain.total).toBeGreaterThan(0);
+    const ctx = inline(5);
+    await search(db, tenantId, page, ctx);
+    await ctx.settle();
+    expect((await summaryRows(5)).find((r) => (r.request.filter as { value?: string } | undefined)?.value === "K1-02-1")?.hits).toBeGreaterThan(0);
   });
 });
 

@@ -1,5 +1,6 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gte, isNull, lt, sql } from "drizzle-orm";
 import { type FacetCounts, searchSummaries, searchWords, type SummaryRequest } from "../../schema/search.ts";
+import { categories } from "../../schema/catalog.ts";
 import { tenants } from "../../schema/tenants.ts";
 import type { FilterNode } from "../../schema/query-descriptor.ts";
 import type { Database } from "../db/client.ts";
@@ -16,6 +17,20 @@ export const SUMMARY_TOP = 1000;
 export const SLOW_QUERY_MS = 30;
 /** Facets every summary carries, whatever the first request asked for. */
 const DEFAULT_FACETS = ["brand", "category"];
+/**
+ * Name words in at least this many articles get a summary at every catalog version, asked or
+ * not: a broad word costs 0.3-2 s to count at 1.5M articles, one of fewer matches is counted
+ * within a search's budget anyway. At most SEED_WORDS of them, most common first.
+ */
+export const SEED_MIN_DOCS = 1000;
+export const SEED_WORDS = 200;
+/** Category pages (no text, one category: the storefront's navigation) summarized at every version. */
+export const SEED_CATEGORIES = 500;
+/** Summaries of the version before carried over to the next, most used first. */
+const CARRIED = 2000;
+
+/** The filter of a category page, as the storefront sends it (the summary's key depends on it). */
+export const categoryPageFilter = (categoryId: string) => ({ field: "categoryId", op: "EQ", value: categoryId });
 
 export interface Summary {
   key: string;
@@ -118,43 +133,44 @@ export interface WarmOptions {
   budgetMs: number;
   /** The sync run that moved the catalog: its changes roll summaries forward where they can. */
   runId?: string;
-  /** Summaries of `from` carried over, hottest first. */
+  /** Summaries of `from` carried over, hottest first (default CARRIED). */
   limit?: number;
-  /** Common name words summarized even if nobody asked them yet. */
+  /** Common name words summarized even if nobody asked them yet: at most this many (default SEED_WORDS)... */
   seedWords?: number;
+  /** ...of those in at least this many articles (default SEED_MIN_DOCS). */
+  seedMinDocs?: number;
+  /** Category pages summarized even if nobody asked them yet, at most this many (default SEED_CATEGORIES). */
+  seedCategories?: number;
 }
 
 /**
- * After a sync moved the catalog from `from` to `to`: carries the summaries that were used at
- * `from` over to `to` (hottest first), then adds those of the most common name words, and drops
- * those of older versions. A summary is rolled forward with the run's changes where it can be
+ * After a sync moved the catalog from `from` to `to`: carries the summaries of `from` over to
+ * `to` (most used first), then adds those of the common name words and of the category pages
+ * (the storefront's broadest first queries and its navigation, summarized before anyone asks
+ * them at this version), and drops those of older versions. A summary is rolled forward with the run's changes where it can be
  * (roll.ts: cost of the change, not of the catalog), in one snapshot so no later write slips in;
  * the others are computed again within the time budget. Runs in the background of the sync (the
  * version is already visible; until a summary is there its query is answered the slow way,
  * never from old counts).
  */
 export async function warmSummaries(db: Database, tenantId: string, opts: WarmOptions): Promise<{ rolled: number; rebuilt: number; dropped: number }> {
-  const started = performance.now();
   const { from, to } = opts;
   const hot: StoredSummary[] = await db
     .select({ queryKey: searchSummaries.queryKey, request: searchSummaries.request, total: searchSummaries.total, facets: searchSummaries.facets, top: searchSummaries.top, computedMs: searchSummaries.computedMs, createdAt: searchSummaries.createdAt })
     .from(searchSummaries)
     .where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, from)))
     .orderBy(desc(searchSummaries.hits), desc(searchSummaries.computedMs))
-    .limit(opts.limit ?? 100);
+    .limit(opts.limit ?? CARRIED);
   const rolled = opts.runId ? await rollForward(db, tenantId, hot, opts.runId, to) : new Set<string>();
-  // Then the catalog's most common name words: the broad single-word queries a storefront
-  // gets first (and the slowest to count), even before anyone asked them at this version.
-  const words = await db.select({ word: searchWords.word }).from(searchWords).where(and(eq(searchWords.tenantId, tenantId), eq(searchWords.correctable, true))).orderBy(desc(searchWords.ndoc), searchWords.word).limit(opts.seedWords ?? 30);
   const pending: { request: SummaryRequest; facets: FacetCounts }[] = hot.filter((h) => !rolled.has(h.queryKey));
   const known = new Set(hot.map((h) => h.queryKey));
-  for (const { word } of words) {
-    const request: SummaryRequest = { q: word, fuzzy: false };
+  for (const request of await seedRequests(db, tenantId, opts)) {
     if (!known.has(await summaryKey(request))) pending.push({ request, facets: {} });
   }
   let rebuilt = 0;
+  const rebuildStarted = performance.now();
   for (const { request, facets } of pending) {
-    if (performance.now() - started > opts.budgetMs) break;
+    if (performance.now() - rebuildStarted >= opts.budgetMs) break;
     const match = request.fuzzy ? await fuzzyMatch(db, tenantId, request.q) : textMatch(tenantId, request.q);
     if (request.fuzzy && !match) continue;
     await storeSummary(db, tenantId, to, request, match, Object.keys(facets));
@@ -163,6 +179,26 @@ export async function warmSummaries(db: Database, tenantId: string, opts: WarmOp
   if (opts.runId) await forgetChanges(db, tenantId);
   const gone = await db.delete(searchSummaries).where(and(eq(searchSummaries.tenantId, tenantId), lt(searchSummaries.catalogVersion, to))).returning({ key: searchSummaries.queryKey });
   return { rolled: rolled.size, rebuilt, dropped: gone.length };
+}
+
+/**
+ * The summaries every version gets: the common name words (most common first; sizes and numbers
+ * are dictionary words too, but never a first query) and the live category pages, in that order.
+ */
+async function seedRequests(db: Database, tenantId: string, opts: WarmOptions): Promise<SummaryRequest[]> {
+  const words = await db
+    .select({ word: searchWords.word })
+    .from(searchWords)
+    .where(and(eq(searchWords.tenantId, tenantId), eq(searchWords.correctable, true), gte(searchWords.ndoc, opts.seedMinDocs ?? SEED_MIN_DOCS)))
+    .orderBy(desc(searchWords.ndoc), searchWords.word)
+    .limit(opts.seedWords ?? SEED_WORDS);
+  const pages = await db
+    .select({ id: categories.categoryId })
+    .from(categories)
+    .where(and(eq(categories.tenantId, tenantId), isNull(categories.deletedAt)))
+    .orderBy(categories.path)
+    .limit(opts.seedCategories ?? SEED_CATEGORIES);
+  return [...words.map(({ word }): SummaryRequest => ({ q: word, fuzzy: false })), ...pages.map(({ id }): SummaryRequest => ({ q: "", filter: categoryPageFilter(id), fuzzy: false }))];
 }
 
 /**

@@ -117,7 +117,7 @@ describe("search summaries rolled forward across an incremental sync", () => {
     );
     expect(version).toBe(2);
 
-    const warmed = await warmSummaries(db, tenantId, { from: 1, to: 2, budgetMs: 0, runId, seedWords: 0 });
+    const warmed = await warmSummaries(db, tenantId, { from: 1, to: 2, budgetMs: 0, runId, seedWords: 0, rollMinMs: 0 });
     expect(warmed).toMatchObject({ rolled: requests.length, rebuilt: 0 });
     const rolled = await stored(2);
     expect(rolled.map((s) => s.request.q).sort()).toEqual(requests.map((r) => summaryRequest(r, false).q).sort());
@@ -171,5 +171,23 @@ describe("search summaries rolled forward across an incremental sync", () => {
     const next = await incrementalRun([articleChange({ articleId: ranked[6]![0], name: "Werkbank" })]);
     expect(await runChanges(db, tenantId, next.runId, next.version)).toBeUndefined();
     await db.execute(sql`DELETE FROM sync_runs WHERE tenant_id = ${tenantId} AND run_id = 'roll-later'`);
+  });
+
+  it("computes a summary that was cheap to compute again instead of rolling it", async () => {
+    const from = Number((await handle.pool.query(`SELECT catalog_version AS v FROM tenants WHERE tenant_id = $1`, [tenantId])).rows[0].v);
+    const page = { q: "", filter: { field: "categoryId", op: "EQ", value: "K1-01-2" } as FilterNode };
+    const word = { q: "Schraube" };
+    await storeSummary(db, tenantId, from, summaryRequest(page, false), undefined, ["brand"]);
+    await storeSummary(db, tenantId, from, summaryRequest(word, false), textMatch(tenantId, "schraube"), ["brand"]);
+    // As at 1.5M articles: the category page counted in 40 ms, the broad word in 500.
+    await handle.pool.query(`UPDATE search_summaries SET computed_ms = CASE WHEN request->>'q' = '' THEN 40 ELSE 500 END WHERE tenant_id = $1 AND catalog_version = $2`, [tenantId, from]);
+    const changed = fixture.filter((f) => /schraube/i.test(f.name) && f.categoryIds.includes("K1-01-2"))[0] ?? fixture.find((f) => /schraube/i.test(f.name))!;
+    const { runId, version } = await incrementalRun([articleChange({ articleId: changed.articleId, name: "Werkbank", categoryIds: ["K1-01-2"] })]);
+    const warmed = await warmSummaries(db, tenantId, { from, to: version, budgetMs: 60_000, runId, seedWords: 0, rollMinMs: 100 });
+    expect(warmed).toMatchObject({ rolled: 1, rebuilt: 1 });
+    for (const r of [page, word]) {
+      const s = (await stored(version)).find((x) => x.request.q === summaryRequest(r, false).q)!;
+      expect({ total: s.total, facets: s.facets, top: s.top }).toEqual(await fromScratch(s.request, ["brand", "category"]));
+    }
   });
 });

@@ -62,7 +62,7 @@ export async function runChanges(db: Executor, tenantId: string, runId: string, 
  * the run left it (stored before the run started), as typed (not near spellings), and with
  * every facet list whole (a list cut at SUMMARY_FACET_VALUES may miss a value the changes lift).
  */
-export const rollable = (s: StoredSummary, run: RunChanges): boolean =>
+export const rollable = (s: Omit<StoredSummary, "top">, run: RunChanges): boolean =>
   !s.request.fuzzy && s.createdAt.getTime() < run.startedAt.getTime() && Object.values(s.facets).every((values) => values.length < SUMMARY_FACET_VALUES);
 
 /** Ids as one array parameter (an IN list of 10k ids would be 10k parameters). */

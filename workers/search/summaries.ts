@@ -165,14 +165,16 @@ export interface WarmOptions {
  */
 export async function warmSummaries(db: Database, tenantId: string, opts: WarmOptions): Promise<{ rolled: number; rebuilt: number; dropped: number }> {
   const { from, to } = opts;
-  const hot: StoredSummary[] = await db
-    .select({ queryKey: searchSummaries.queryKey, request: searchSummaries.request, total: searchSummaries.total, facets: searchSummaries.facets, top: searchSummaries.top, computedMs: searchSummaries.computedMs, createdAt: searchSummaries.createdAt })
+  // Without their rankings (up to 1,000 ids each, ~40 KB): 2,000 of them would be most of an
+  // isolate's memory. A summary being rolled reads its own (rollForward).
+  const hot: HotSummary[] = await db
+    .select({ queryKey: searchSummaries.queryKey, request: searchSummaries.request, total: searchSummaries.total, facets: searchSummaries.facets, computedMs: searchSummaries.computedMs, createdAt: searchSummaries.createdAt })
     .from(searchSummaries)
     .where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, from)))
     .orderBy(desc(searchSummaries.hits), desc(searchSummaries.computedMs))
     .limit(opts.limit ?? CARRIED);
   const worthRolling = hot.filter((h) => h.computedMs >= (opts.rollMinMs ?? ROLL_MIN_COMPUTED_MS));
-  const rolled = opts.runId ? await rollForward(db, tenantId, worthRolling, opts.runId, to) : new Set<string>();
+  const rolled = opts.runId ? await rollForward(db, tenantId, worthRolling, opts.runId, from, to) : new Set<string>();
   const pending: { request: SummaryRequest; facets: FacetCounts }[] = hot.filter((h) => !rolled.has(h.queryKey));
   const known = new Set(hot.map((h) => h.queryKey));
   for (const request of await seedRequests(db, tenantId, opts)) {
@@ -191,6 +193,9 @@ export async function warmSummaries(db: Database, tenantId: string, opts: WarmOp
   const gone = await db.delete(searchSummaries).where(and(eq(searchSummaries.tenantId, tenantId), lt(searchSummaries.catalogVersion, to))).returning({ key: searchSummaries.queryKey });
   return { rolled: rolled.size, rebuilt, dropped: gone.length };
 }
+
+/** A summary of the version before, as the warm-up lists them: all but its ranking. */
+type HotSummary = Omit<StoredSummary, "top">;
 
 /**
  * The summaries every version gets: the common name words (most common first; sizes and numbers
@@ -217,13 +222,19 @@ async function seedRequests(db: Database, tenantId: string, opts: WarmOptions): 
  * (the checks that no other run wrote and every read of the articles see the same catalog);
  * returns the keys of those now at `to`. A summary someone already stored at `to` is kept.
  */
-async function rollForward(db: Database, tenantId: string, hot: StoredSummary[], runId: string, to: number): Promise<Set<string>> {
+async function rollForward(db: Database, tenantId: string, hot: HotSummary[], runId: string, from: number, to: number): Promise<Set<string>> {
   return db.transaction(
     async (tx) => {
       const run = await runChanges(tx, tenantId, runId, to);
       if (!run) return new Set<string>();
       const done = new Set<string>();
-      for (const s of hot.filter((h) => rollable(h, run))) {
+      for (const h of hot.filter((x) => rollable(x, run))) {
+        const [stored] = await tx
+          .select({ top: searchSummaries.top })
+          .from(searchSummaries)
+          .where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, from), eq(searchSummaries.queryKey, h.queryKey)));
+        if (!stored) continue;
+        const s: StoredSummary = { ...h, top: stored.top };
         const rolled = await rollSummary(tx, tenantId, s, run, SUMMARY_TOP);
         await tx
           .insert(searchSummaries)

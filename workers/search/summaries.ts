@@ -55,7 +55,7 @@ const canonical = (v: unknown): string =>
 export const summaryKey = (r: SummaryRequest) => sha256Hex(canonical([r.q, r.filter ?? null, r.fuzzy]));
 
 /** The summary stored under `key` (summaryKey) at `version`, if any. */
-export async function readSummary(db: Database, tenantId: string, version: number, key: string): Promise<Summary | undefined> {
+export async function readSummary(db: Pick<Database, "select">, tenantId: string, version: number, key: string): Promise<Summary | undefined> {
   const [row] = await db
     .select({ total: searchSummaries.total, facets: searchSummaries.facets, top: searchSummaries.top })
     .from(searchSummaries)
@@ -157,9 +157,10 @@ export interface WarmOptions {
  * After a sync moved the catalog from `from` to `to`: carries the summaries of `from` over to
  * `to` (most used first), then adds those of the common name words and of the category pages
  * (the storefront's broadest first queries and its navigation, summarized before anyone asks
- * them at this version), and drops those of older versions. A summary is rolled forward with the run's changes where it can be
- * (roll.ts: cost of the change, not of the catalog), in one snapshot so no later write slips in;
- * the others are computed again within the time budget. Runs in the background of the sync (the
+ * them at this version), and drops those of older versions. A summary is rolled forward with
+ * the run's changes where it can be and where that is cheaper (roll.ts: cost of the change, not
+ * of the catalog), in one snapshot so no later write slips in; the others are computed again
+ * within the time budget. Runs in the background of the sync (the
  * version is already visible; until a summary is there its query is answered the slow way,
  * never from old counts).
  */
@@ -229,10 +230,7 @@ async function rollForward(db: Database, tenantId: string, hot: HotSummary[], ru
       if (!run) return new Set<string>();
       const done = new Set<string>();
       for (const h of hot.filter((x) => rollable(x, run))) {
-        const [stored] = await tx
-          .select({ top: searchSummaries.top })
-          .from(searchSummaries)
-          .where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, from), eq(searchSummaries.queryKey, h.queryKey)));
+        const stored = await readSummary(tx, tenantId, from, h.queryKey);
         if (!stored) continue;
         const s: StoredSummary = { ...h, top: stored.top };
         const rolled = await rollSummary(tx, tenantId, s, run, SUMMARY_TOP);

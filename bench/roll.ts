@@ -19,7 +19,6 @@ import * as schema from "../schema/index.ts";
 import type { SyncCursor } from "../schema/sync.ts";
 import { migrateDatabase } from "../scripts/migrate-db.ts";
 import type { Database } from "../workers/db/client.ts";
-import { textMatch } from "../workers/search/match.ts";
 import { storeSummary, warmSummaries } from "../workers/search/summaries.ts";
 import { freshBenchDir, startBenchPostgres } from "./lib/bench-postgres.ts";
 import { catalogIndexes, copyCatalog, copyCategories } from "./lib/copy-catalog.ts";
@@ -64,7 +63,7 @@ try {
     ["", ["brand"], { field: "categoryId", op: "EQ", value: "K1-03-2" }],
     ["stahl", ["brand"], { field: "categoryId", op: "EQ", value: "K1-05-3" }],
   ];
-  for (const [q, facets, filter] of broad) await storeSummary(db, TENANT, 1, { q, ...(filter !== undefined && { filter }), fuzzy: false }, textMatch(TENANT, q), facets);
+  for (const [q, facets, filter] of broad) await storeSummary(db, TENANT, 1, { q, ...(filter !== undefined && { filter }) }, facets);
   const before = (await pool.query(`SELECT request, facets FROM search_summaries WHERE tenant_id = $1 AND catalog_version = 1`, [TENANT])).rows as { request: schema.SummaryRequest; facets: schema.FacetCounts }[];
   console.log(`version 1: ${before.length} summaries (${seeded.rebuilt} seeded by the sync's warm-up in ${seedSeconds.toFixed(1)} s: common words and category pages)`);
 
@@ -112,7 +111,7 @@ try {
   let mismatches = 0;
   for (const s of before) {
     const t = performance.now();
-    await storeSummary(db, TENANT, 3, s.request, textMatch(TENANT, s.request.q), Object.keys(s.facets));
+    await storeSummary(db, TENANT, 3, s.request, Object.keys(s.facets));
     again.push(performance.now() - t);
   }
   const fresh = (await pool.query(`SELECT query_key, total, facets, top FROM search_summaries WHERE tenant_id = $1 AND catalog_version = 3`, [TENANT])).rows as { query_key: string; total: number; facets: unknown; top: unknown }[];

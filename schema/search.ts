@@ -35,7 +35,6 @@ export const searchWords = pgTable(
 export interface SummaryRequest {
   q: string;
   filter?: unknown;
-  fuzzy: boolean;
 }
 export type FacetCounts = Record<string, { value: string; count: number }[]>;
 
@@ -51,7 +50,7 @@ export const searchSummaries = pgTable(
   {
     tenantId: tenantRef(),
     catalogVersion: bigint("catalog_version", { mode: "number" }).notNull(),
-    /** sha-256 of the canonical request (query text, filter, fuzzy). */
+    /** sha-256 of the canonical request (query text, filter). */
     queryKey: text("query_key").notNull(),
     request: jsonb("request").$type<SummaryRequest>().notNull(),
     total: integer("total").notNull(),

@@ -8,7 +8,7 @@ import { searchSummaries } from "../../schema/index.ts";
 import type { FilterNode } from "../../schema/query-descriptor.ts";
 import type { SyncCursor } from "../../schema/sync.ts";
 import { openDatabase } from "../../workers/db/client.ts";
-import { fuzzyMatch, textMatch } from "../../workers/search/match.ts";
+import { textMatch } from "../../workers/search/match.ts";
 import { rollSummary, runChanges, type StoredSummary } from "../../workers/search/roll.ts";
 import { evaluate, SUMMARY_FACET_VALUES } from "../../workers/search/statement.ts";
 import { storeSummary, SUMMARY_TOP, summaryKey, summaryRequest, warmSummaries } from "../../workers/search/summaries.ts";
@@ -86,9 +86,8 @@ describe("search summaries rolled forward across an incremental sync", () => {
     { q: "Bosch", filter: { not: { field: "brand", op: "EQ", value: "Bosch" } }, facets: ["attr:Material"] },
   ];
 
-  it("equal what computing them again gives, and leave near-spelling summaries to be computed again", async () => {
-    for (const r of requests) await storeSummary(db, tenantId, 1, summaryRequest(r, false), textMatch(tenantId, summaryRequest(r, false).q), r.facets);
-    await storeSummary(db, tenantId, 1, summaryRequest({ q: "shraube" }, true), await fuzzyMatch(db, tenantId, "shraube"), []);
+  it("equal what computing them again gives", async () => {
+    for (const r of requests) await storeSummary(db, tenantId, 1, summaryRequest(r), r.facets);
     const v1 = await stored(1);
     const schrauben = fixture.filter((f) => /schraube/i.test(f.name));
     const plain = fixture.filter((f) => !/schraube|edelstahl|bosch/i.test(`${f.name} ${f.brand} ${f.description} ${JSON.stringify(f.attributes)}`));
@@ -113,16 +112,16 @@ describe("search summaries rolled forward across an incremental sync", () => {
       })),
       // A summary stored while the run writes (a storefront query at the old version) holds part
       // of the run's changes already: it must be computed again, never rolled.
-      () => storeSummary(db, tenantId, 1, summaryRequest({ q: "Dübel" }, false), textMatch(tenantId, "dübel"), []),
+      () => storeSummary(db, tenantId, 1, summaryRequest({ q: "Dübel" }), []),
     );
     expect(version).toBe(2);
 
     const warmed = await warmSummaries(db, tenantId, { from: 1, to: 2, budgetMs: 0, runId, seedWords: 0, rollMinMs: 0 });
     expect(warmed).toMatchObject({ rolled: requests.length, rebuilt: 0 });
     const rolled = await stored(2);
-    expect(rolled.map((s) => s.request.q).sort()).toEqual(requests.map((r) => summaryRequest(r, false).q).sort());
+    expect(rolled.map((s) => s.request.q).sort()).toEqual(requests.map((r) => summaryRequest(r).q).sort());
     for (const r of requests) {
-      const s = rolled.find((x) => x.request.q === summaryRequest(r, false).q)!;
+      const s = rolled.find((x) => x.request.q === summaryRequest(r).q)!;
       expect({ total: s.total, facets: s.facets, top: s.top }, r.q || JSON.stringify(r.filter)).toEqual(await fromScratch(s.request, Object.keys(s.facets)));
     }
     // The run moved what they hold (else this would test nothing).
@@ -138,8 +137,8 @@ describe("search summaries rolled forward across an incremental sync", () => {
   it("keys a summary the same whether its request was typed or read back from jsonb", async () => {
     const filter = { field: "categoryId", op: "IN", values: ["K1-01-2", "K1-01-1"] };
     const reordered = { values: ["K1-01-2", "K1-01-1"], op: "IN", field: "categoryId" };
-    expect(await summaryKey({ q: "schraube", filter: reordered, fuzzy: false })).toBe(await summaryKey({ q: "schraube", filter, fuzzy: false }));
-    expect(await summaryKey({ q: "schraube", filter: { ...filter, values: ["K1-01-1", "K1-01-2"] }, fuzzy: false })).not.toBe(await summaryKey({ q: "schraube", filter, fuzzy: false }));
+    expect(await summaryKey({ q: "schraube", filter: reordered })).toBe(await summaryKey({ q: "schraube", filter }));
+    expect(await summaryKey({ q: "schraube", filter: { ...filter, values: ["K1-01-1", "K1-01-2"] } })).not.toBe(await summaryKey({ q: "schraube", filter }));
   });
 
   it("keeps a ranking cut short right up to where it is known, and rolls nothing when another run wrote", async () => {
@@ -147,7 +146,7 @@ describe("search summaries rolled forward across an incremental sync", () => {
     const full = await fromScratch(request, ["brand"]);
     const shown = 12;
     const ranked = full.top as [string, number][];
-    const s: StoredSummary = { queryKey: "test", request: { ...request, fuzzy: false }, total: full.total!, facets: full.facets, top: ranked.slice(0, shown), computedMs: 1, createdAt: new Date(Date.now() - 60_000) };
+    const s: StoredSummary = { queryKey: "test", request: { ...request }, total: full.total!, facets: full.facets, top: ranked.slice(0, shown), computedMs: 1, createdAt: new Date(Date.now() - 60_000) };
     // The third best drops out, the fifth falls back below the cut (a match in its description
     // only), and one from beyond the cut comes first.
     const { runId, version } = await incrementalRun([
@@ -177,8 +176,8 @@ describe("search summaries rolled forward across an incremental sync", () => {
     const from = Number((await handle.pool.query(`SELECT catalog_version AS v FROM tenants WHERE tenant_id = $1`, [tenantId])).rows[0].v);
     const page = { q: "", filter: { field: "categoryId", op: "EQ", value: "K1-01-2" } as FilterNode };
     const word = { q: "Schraube" };
-    await storeSummary(db, tenantId, from, summaryRequest(page, false), undefined, ["brand"]);
-    await storeSummary(db, tenantId, from, summaryRequest(word, false), textMatch(tenantId, "schraube"), ["brand"]);
+    await storeSummary(db, tenantId, from, summaryRequest(page), ["brand"]);
+    await storeSummary(db, tenantId, from, summaryRequest(word), ["brand"]);
     // As at 1.5M articles: the category page counted in 40 ms, the broad word in 500.
     await handle.pool.query(`UPDATE search_summaries SET computed_ms = CASE WHEN request->>'q' = '' THEN 40 ELSE 500 END WHERE tenant_id = $1 AND catalog_version = $2`, [tenantId, from]);
     const changed = fixture.filter((f) => /schraube/i.test(f.name) && f.categoryIds.includes("K1-01-2"))[0] ?? fixture.find((f) => /schraube/i.test(f.name))!;
@@ -186,7 +185,7 @@ describe("search summaries rolled forward across an incremental sync", () => {
     const warmed = await warmSummaries(db, tenantId, { from, to: version, budgetMs: 60_000, runId, seedWords: 0, rollMinMs: 100 });
     expect(warmed).toMatchObject({ rolled: 1, rebuilt: 1 });
     for (const r of [page, word]) {
-      const s = (await stored(version)).find((x) => x.request.q === summaryRequest(r, false).q)!;
+      const s = (await stored(version)).find((x) => x.request.q === summaryRequest(r).q)!;
       expect({ total: s.total, facets: s.facets, top: s.top }).toEqual(await fromScratch(s.request, ["brand", "category"]));
     }
   });

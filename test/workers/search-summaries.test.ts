@@ -3,7 +3,6 @@ import { and, desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { articles, categories, searchSummaries, searchWords, tenants } from "../../schema/index.ts";
 import { openDatabase } from "../../workers/db/client.ts";
-import { textMatch } from "../../workers/search/match.ts";
 import { search, type SearchContext, type SearchRequest, searchRequestSchema, type SearchResponse } from "../../workers/search/query.ts";
 import { startSearch, storeSummary, warmSummaries } from "../../workers/search/summaries.ts";
 import { createTenantWithKey } from "./helpers.ts";
@@ -45,7 +44,7 @@ describe("search summaries (counts, facets and ranking per catalog version)", ()
   const cases: [string, Partial<SearchRequest>][] = [
     ["broad word with facets", { q: "schraube", facets: ["brand", "category", "attr:Material"], limit: 7 }],
     ["text and filter", { q: "Sechskantschraube", filter: { field: "attr:Gewinde", op: "EQ", value: "M8" }, facets: ["brand"], limit: 3 }],
-    ["typo (near spellings)", { q: "shraube", limit: 5 }],
+    ["typo (answered as its correction)", { q: "shraube", limit: 5 }],
     ["sort by name", { q: "schraube", sort: "name", limit: 6 }],
   ];
   for (const [name, r] of cases) {
@@ -71,9 +70,9 @@ describe("search summaries (counts, facets and ranking per catalog version)", ()
 
   it("reads the catalog version and the summary of the request as typed in one round trip", async () => {
     await db.update(tenants).set({ catalogVersion: 7 }).where(eq(tenants.tenantId, tenantId));
-    await storeSummary(db, tenantId, 6, { q: "mutter", fuzzy: false }, textMatch(tenantId, "mutter"), []);
+    await storeSummary(db, tenantId, 6, { q: "mutter" }, []);
     expect((await startSearch(db, tenantId, { q: " MUTTER " })).prefetched).toMatchObject({ summary: undefined });
-    await storeSummary(db, tenantId, 7, { q: "mutter", fuzzy: false }, textMatch(tenantId, "mutter"), ["brand"]);
+    await storeSummary(db, tenantId, 7, { q: "mutter" }, ["brand"]);
     const start = await startSearch(db, tenantId, { q: " MUTTER " });
     expect(start.version).toBe(7);
     const [stored] = (await summaryRows(7)).filter((r) => r.request.q === "mutter");
@@ -89,8 +88,7 @@ describe("search summaries (counts, facets and ranking per catalog version)", ()
   it("pages past the end of a summary's ranking through the database, every match once", async () => {
     const req = request({ q: "schraube", limit: 4 });
     const plain = await allPages(req);
-    const match = textMatch(tenantId, "schraube");
-    await storeSummary(db, tenantId, 2, { q: "schraube", fuzzy: false }, match, []);
+    await storeSummary(db, tenantId, 2, { q: "schraube" }, []);
     // A ranking shorter than the match (as for broad queries with more than SUMMARY_TOP hits).
     const [row] = await summaryRows(2);
     await db.update(searchSummaries).set({ top: row!.top.slice(0, 6) }).where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, 2)));
@@ -155,6 +153,24 @@ describe("search summaries (counts, facets and ranking per catalog version)", ()
     await search(db, tenantId, page, ctx);
     await ctx.settle();
     expect((await summaryRows(5)).find((r) => (r.request.filter as { value?: string } | undefined)?.value === "K1-02-1")?.hits).toBeGreaterThan(0);
+  });
+
+  it("answers a misspelt query as its correction, from the correction's summary", async () => {
+    await storeSummary(db, tenantId, 8, { q: "schraube" }, ["brand"]);
+    const req = request({ q: "shraube", facets: ["brand"], limit: 5 });
+    const ctx = inline(8);
+    const typo = await search(db, tenantId, req, ctx);
+    await ctx.settle();
+    expect(typo).toMatchObject({ fuzzy: true, correctedQuery: "schraube" });
+    const [summary] = await summaryRows(8);
+    expect(summary).toMatchObject({ request: { q: "schraube" }, hits: 1 });
+    // The same answer as asking the correction, on every page (a page's cursor stays corrected).
+    const corrected = await search(db, tenantId, { ...req, q: "Schraube" });
+    expect({ ...typo, nextCursor: null }).toEqual({ ...corrected, nextCursor: null, fuzzy: true, correctedQuery: "schraube" });
+    const pages = await allPages(req, inline(8));
+    expect(pages.ids).toEqual((await allPages({ ...req, q: "Schraube" })).ids);
+    expect(pages.ids.length).toBeGreaterThan(req.limit);
+    expect(pages.ids.length).toBe(summary!.total);
   });
 });
 

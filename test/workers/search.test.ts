@@ -16,6 +16,7 @@ interface SearchBody {
   facets: Record<string, { value: string; count: number }[]>;
   nextCursor: string | null;
   fuzzy: boolean;
+  correctedQuery: string | null;
 }
 
 let a: { tenantId: string; key: string };
@@ -38,15 +39,16 @@ beforeAll(async () => {
 afterAll(() => handle.pool.end());
 
 describe("German relevance (fixture of 200 articles)", () => {
-  const cases: { name: string; q: string; first?: string; contains?: string[]; excludes?: string[]; before?: [string, string][]; fuzzy?: boolean }[] = [
+  const cases: { name: string; q: string; first?: string; contains?: string[]; excludes?: string[]; before?: [string, string][]; corrected?: string }[] = [
     { name: "stemming: plural finds singular", q: "Schrauben", contains: ["R-SCHRAUBE", "R-EDELSTAHLSCHRAUBE"] },
     { name: "compound part, ranked below a whole-word match", q: "edelstahl", contains: ["R-EDELSTAHLSCHRAUBE"], before: [["R-EDELSTAHL-STAB", "R-EDELSTAHLSCHRAUBE"]] },
     { name: "exact article number first", q: "SW-M8X40-A2", first: "R-SW-M8X40", before: [["R-SW-M8X40", "R-SW-MENTION"]] },
     { name: "exact EAN first", q: "4006209000017", first: "R-SCHRAUBE" },
     { name: "exact manufacturer number first", q: "WR-0057-0840", first: "R-SCHRAUBE" },
     { name: "article-number prefix", q: "SW-M8", contains: ["R-SW-M8X40", "R-SW-M8X30"] },
-    { name: "typo tolerance", q: "shraube", contains: ["R-SCHRAUBE"], fuzzy: true },
-    { name: "typo tolerance keeps the size asked for", q: "Sechskantshraube M8x40", contains: ["R-SW-M8X40"], excludes: ["R-SW-M8X30"], fuzzy: true },
+    { name: "typo tolerance: the word, then the compounds that contain it", q: "shraube", first: "R-SCHRAUBE", before: [["R-SCHRAUBE", "R-EDELSTAHLSCHRAUBE"]], corrected: "schraube" },
+    { name: "typo tolerance keeps the size asked for", q: "Sechskantshraube M8x40", contains: ["R-SW-M8X40"], excludes: ["R-SW-M8X30"], corrected: "Sechskantschraube M8x40" },
+    { name: "typo tolerance spells the correction as the name does: Fusplatte", q: "Fusplatte", contains: ["R-FUSS"], corrected: "Fußplatte" },
     { name: "every word counts: A2 does not find A4", q: "Sechskantschraube M8x40 Edelstahl A2", contains: ["R-SW-M8X40"], excludes: ["R-SW-M8X40-A4"] },
     { name: "part of a size: M8 finds M8x50, not M10x40", q: "Sechskantschraube M8", contains: ["R-SW-M8X40", "R-SW-M8X30", "R-SW-M8X50"], excludes: ["R-SW-M10X40"] },
     { name: "one word in the attributes, another part of a name word", q: "Edelstahl Bauschraube", contains: ["R-HOLZBAU"] },
@@ -70,7 +72,8 @@ describe("German relevance (fixture of 200 articles)", () => {
         expect(got).toContain(y);
         expect(got.indexOf(x)).toBeLessThan(got.indexOf(y));
       }
-      expect(body.fuzzy).toBe(c.fuzzy ?? false);
+      expect(body.fuzzy).toBe(c.corrected !== undefined);
+      expect(body.correctedQuery).toBe(c.corrected ?? null);
     });
   }
 

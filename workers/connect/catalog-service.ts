@@ -66,6 +66,7 @@ function catalogService(c: Context<AppEnv>): ServiceImpl<typeof CatalogService> 
           facets: Object.entries(out.facets).map(([name, values]) => ({ name, values })),
           nextCursor: out.nextCursor ?? "",
           fuzzy: out.fuzzy,
+          correctedQuery: out.correctedQuery ?? "",
         };
       }),
     getArticle: (req) =>

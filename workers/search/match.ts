@@ -79,43 +79,42 @@ export function textMatch(tenantId: string, q: string): TextMatch | undefined {
   };
 }
 
-const words = (q: string) => [...new Set(normalize(q).split(/[^a-z0-9]+/).filter(Boolean))];
-const isCorrectable = (t: string) => t.length >= 4 && !/\d/.test(t);
-/** Query words worth correcting: letters, at least 4 of them (sizes and numbers never are). */
-const correctable = (q: string) => words(q).filter(isCorrectable).slice(0, 5);
-/** The other words (sizes, numbers, short words like "A2"): they must still match as typed. */
-const keptAsTyped = (q: string) => words(q).filter((t) => !isCorrectable(t)).slice(0, 10);
-/**
- * Corrections kept per misspelt word: most similar part first, then the most similar whole word
- * ("shraube" keeps "schraube" among a dozen "...schraube" compounds), then the most common.
- */
-const CANDIDATES = 8;
+/** A typed word that may be misspelt: letters only, 4 or more (sizes, numbers, "A2" never are). */
+const isCorrectable = (w: string) => /^[a-z]{4,}$/.test(normalize(w));
+/** At most this many words of a query are corrected; the rest must match as typed. */
+const CORRECTED_WORDS = 5;
 
 /**
- * Near spellings when nothing matched as typed: each word is looked up in the tenant's
- * dictionary of name words (`search_words`, a few hundred rows; the `correctable` ones) by
- * trigram word similarity, and the query becomes "every word matches one of its corrections,
- * and every word that is not corrected (sizes, numbers, short words) matches as typed" (full
- * text, stemmed), so a typo costs one small lookup plus an ordinary indexed search. Undefined
- * when a word has no correction: then nothing is near enough.
+ * The query with every misspelt word replaced by its nearest name word, for when nothing
+ * matched as typed ("Sehskantschraube M8x40" -> "Sechskantschraube M8x40"); undefined when a
+ * word has no name word near enough, or every word is already spelt as a name word is.
+ *
+ * Each word of letters (isCorrectable; up to CORRECTED_WORDS of them, the others stay as typed) is
+ * looked up in the tenant's dictionary of name words (`search_words`, a few hundred rows) by
+ * trigram word similarity: the most similar part first, then the most similar whole word
+ * ("shraube" is "schraube", not one of a dozen "...schraube" compounds that contain it just as
+ * well), then the most common. The corrected query is then an ordinary search, so it ranks as
+ * one (whole words above parts of compounds: "schraube" still finds "Holzschraube", lower) and a
+ * common word's correction is answered from the summary the sync keeps of that word.
  */
-export async function fuzzyMatch(db: Database, tenantId: string, q: string): Promise<TextMatch | undefined> {
-  const terms = correctable(q);
+export async function correctQuery(db: Database, tenantId: string, q: string): Promise<string | undefined> {
+  const typed = queryWords(q);
+  const terms = [...new Set(typed.filter(isCorrectable).map(normalize))].slice(0, CORRECTED_WORDS);
   if (terms.length === 0) return undefined;
-  const found = await db.execute<{ term: string; words: string[] }>(sql`
-    SELECT t.term, array_agg(c.word ORDER BY c.rank) AS words
+  const found = await db.execute<{ term: string; word: string }>(sql`
+    SELECT t.term, c.word
     FROM unnest(ARRAY[${sql.join(terms.map((t) => sql`${t}`), sql`, `)}]::text[]) AS t(term)
     CROSS JOIN LATERAL (
-      SELECT w.word, row_number() OVER (ORDER BY word_similarity(t.term, w.word_norm) DESC, similarity(t.term, w.word_norm) DESC, w.ndoc DESC, w.word) AS rank
-      FROM search_words w WHERE w.tenant_id = ${tenantId} AND w.correctable AND t.term <% w.word_norm
-      ORDER BY rank LIMIT ${CANDIDATES}
-    ) c
-    GROUP BY t.term`);
-  const byTerm = new Map(found.rows.map((r) => [r.term, r.words]));
-  if (terms.some((t) => !byTerm.get(t)?.length)) return undefined;
-  const perTerm = terms.map((t) => sql`(${sql.join(byTerm.get(t)!.map((w) => sql`plainto_tsquery('german', ${w})`), sql` || `)})`);
-  // "Sehskantschraube M8x40" means Sechskantschraube in M8x40, not every Sechskantschraube.
-  for (const t of keptAsTyped(q)) perTerm.push(sql`plainto_tsquery('german', ${t})`);
-  const tsq = sql`(${sql.join(perTerm, sql` && `)})`;
-  return { where: sql`(a.search @@ ${tsq})`, score: sql`(ts_rank('{0.05, 0.2, 0.5, 1.0}', a.search, ${tsq})::float8 * 10)` };
+      SELECT w.word FROM search_words w
+      WHERE w.tenant_id = ${tenantId} AND w.correctable AND t.term <% w.word_norm
+      ORDER BY word_similarity(t.term, w.word_norm) DESC, similarity(t.term, w.word_norm) DESC, w.ndoc DESC, w.word
+      LIMIT 1
+    ) c`);
+  const best = new Map(found.rows.map((r) => [r.term, r.word]));
+  if (terms.some((t) => !best.has(t))) return undefined;
+  if (terms.every((t) => normalize(best.get(t)!) === t)) return undefined;
+  return typed.map((w) => casedAs(w, best.get(normalize(w)) ?? w)).join(" ");
 }
+
+/** `word` (the dictionary's lower case) capitalized when `typed` was: "Fusplatte" -> "Fußplatte". */
+const casedAs = (typed: string, word: string) => (/^\p{Lu}/u.test(typed) ? word.charAt(0).toUpperCase() + word.slice(1) : word);

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { filterNodeSchema } from "../../schema/query-descriptor.ts";
 import type { Database } from "../db/client.ts";
 import { badRequest } from "../errors.ts";
-import { fuzzyMatch, textMatch, type TextMatch } from "./match.ts";
+import { correctQuery, textMatch } from "./match.ts";
 import { cleanQuery } from "./normalize.ts";
 import { type After, evaluate, FACET_VALUES, itemsByIds, type SearchItem, type Selection, SORTS } from "./statement.ts";
 import { countSummaryHit, readSummary, type SearchStart, SLOW_QUERY_MS, storeSummary, type Summary, summaryKey, summaryRequest } from "./summaries.ts";
@@ -28,8 +28,10 @@ export interface SearchResponse {
   items: SearchItem[];
   facets: Record<string, { value: string; count: number }[]>;
   nextCursor: string | null;
-  /** True when nothing matched as typed and these are near spellings (typo tolerance). */
+  /** True when nothing matched as typed and these are the results of `correctedQuery` (typo tolerance). */
   fuzzy: boolean;
+  /** The query these results are for when it is not the one typed: its misspelt words corrected. */
+  correctedQuery: string | null;
 }
 
 /** What a search may use besides the database: both optional (tests and Connect run without). */
@@ -45,7 +47,7 @@ export interface SearchContext {
 }
 
 interface Cursor extends After {
-  /** Set when the pages are near-spelling (fuzzy) results. */
+  /** Set when the pages are those of the corrected query. */
   f?: 1;
 }
 
@@ -73,11 +75,15 @@ function pageFromSummary(s: Summary, cursor: Cursor | undefined, limit: number):
   return ranked.length === limit || !more ? { ranked, more } : undefined;
 }
 
-/** One text match (as typed, or near spellings) answered from its summary or the database. */
-async function answer(db: Database, tenantId: string, req: SearchRequest, match: TextMatch | undefined, fuzzy: boolean, ctx: SearchContext): Promise<SearchResponse> {
+/**
+ * The request's query as typed, or its `corrected` form, answered from its summary or the
+ * database. A corrected query is an ordinary one: it shares the summary of asking it as such.
+ */
+async function answer(db: Database, tenantId: string, req: SearchRequest, corrected: string | undefined, ctx: SearchContext): Promise<SearchResponse> {
   const cursor = req.cursor ? decodeCursor(req.cursor, req.sort) : undefined;
-  const selection: Selection = { tenantId, match, filter: req.filter };
-  const sreq = summaryRequest(req, fuzzy);
+  const q = corrected ?? req.q;
+  const selection: Selection = { tenantId, match: textMatch(tenantId, q), filter: req.filter };
+  const sreq = summaryRequest({ q, filter: req.filter });
   const version = ctx.catalogVersion;
   const key = await summaryKey(sreq);
   const summary = version === undefined ? undefined : ctx.prefetched?.key === key ? ctx.prefetched.summary : await readSummary(db, tenantId, version, key);
@@ -101,26 +107,26 @@ async function answer(db: Database, tenantId: string, req: SearchRequest, match:
     more = rows.length > req.limit;
     if (version !== undefined && performance.now() - started >= (ctx.rememberAfterMs ?? SLOW_QUERY_MS)) {
       const remembered = [...new Set([...req.facets, ...Object.keys(summary?.facets ?? {})])];
-      ctx.background?.((bg) => storeSummary(bg, tenantId, version, sreq, match, remembered));
+      ctx.background?.((bg) => storeSummary(bg, tenantId, version, sreq, remembered));
     }
   }
   const items = more ? rows.slice(0, req.limit) : rows;
   const last = items.at(-1);
   const k = req.sort === "relevance" ? last?.score : req.sort === "name" ? last?.name : last?.articleNumber;
-  const nextCursor = more && last && k !== undefined ? encodeCursor({ k, id: last.articleId, ...(fuzzy && { f: 1 as const }) }) : null;
-  return { total, items, facets, nextCursor, fuzzy };
+  const nextCursor = more && last && k !== undefined ? encodeCursor({ k, id: last.articleId, ...(corrected !== undefined && { f: 1 as const }) }) : null;
+  return { total, items, facets, nextCursor, fuzzy: corrected !== undefined, correctedQuery: corrected ?? null };
 }
 
-/** Runs a search for the tenant; with no hits for the words as typed, tries near spellings. */
+/** Runs a search for the tenant; with no hits for the words as typed, for its misspelt words corrected. */
 export async function search(db: Database, tenantId: string, input: SearchRequest, ctx: SearchContext = {}): Promise<SearchResponse> {
   const q = cleanQuery(input.q);
   const req = { ...input, q };
   if (req.cursor && decodeCursor(req.cursor, req.sort).f) {
-    const fuzzy = await fuzzyMatch(db, tenantId, q);
-    if (fuzzy) return answer(db, tenantId, req, fuzzy, true, ctx);
+    const corrected = await correctQuery(db, tenantId, q);
+    if (corrected) return answer(db, tenantId, req, corrected, ctx);
   }
-  const exact = await answer(db, tenantId, req, textMatch(tenantId, q), false, ctx);
+  const exact = await answer(db, tenantId, req, undefined, ctx);
   if (exact.total > 0 || !q || req.cursor) return exact;
-  const fuzzy = await fuzzyMatch(db, tenantId, q);
-  return fuzzy ? answer(db, tenantId, req, fuzzy, true, ctx) : exact;
+  const corrected = await correctQuery(db, tenantId, q);
+  return corrected ? answer(db, tenantId, req, corrected, ctx) : exact;
 }

@@ -13,8 +13,7 @@ import { evaluate, type Selection, SUMMARY_FACET_VALUES } from "./statement.ts";
  * rows, where computing it again counts and ranks every match (0.3-2 s for a broad word). An
  * unchanged article matches and scores as before: everything a match reads is the row itself,
  * and the dictionary of name words a query word expands to only grows by words of the rows the
- * run wrote. Near-spelling (fuzzy) summaries are not rolled: which corrections a word gets
- * depends on the whole dictionary.
+ * run wrote.
  */
 
 /** A summary as stored at the version before the run. */
@@ -59,11 +58,11 @@ export async function runChanges(db: Executor, tenantId: string, runId: string, 
 
 /**
  * Whether `s` can be rolled forward with `run`: computed from the catalog as the version before
- * the run left it (stored before the run started), as typed (not near spellings), and with
- * every facet list whole (a list cut at SUMMARY_FACET_VALUES may miss a value the changes lift).
+ * the run left it (stored before the run started), and with every facet list whole (a list cut
+ * at SUMMARY_FACET_VALUES may miss a value the changes lift).
  */
 export const rollable = (s: Omit<StoredSummary, "top">, run: RunChanges): boolean =>
-  !s.request.fuzzy && s.createdAt.getTime() < run.startedAt.getTime() && Object.values(s.facets).every((values) => values.length < SUMMARY_FACET_VALUES);
+  s.createdAt.getTime() < run.startedAt.getTime() && Object.values(s.facets).every((values) => values.length < SUMMARY_FACET_VALUES);
 
 /** Ids as one array parameter (an IN list of 10k ids would be 10k parameters). */
 const idArray = (ids: readonly string[]): SQL => sql`ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`;

@@ -5,7 +5,7 @@ import { tenants } from "../../schema/tenants.ts";
 import type { FilterNode } from "../../schema/query-descriptor.ts";
 import type { Database } from "../db/client.ts";
 import { sha256Hex } from "../lib/credentials.ts";
-import { fuzzyMatch, textMatch, type TextMatch } from "./match.ts";
+import { textMatch } from "./match.ts";
 import { cleanQuery } from "./normalize.ts";
 import type { SearchRequest } from "./query.ts";
 import { rollable, rollSummary, runChanges, type StoredSummary } from "./roll.ts";
@@ -52,7 +52,10 @@ const canonical = (v: unknown): string =>
   Array.isArray(v) ? `[${v.map(canonical).join(",")}]` : v !== null && typeof v === "object" ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}` : JSON.stringify(v);
 
 /** The key of a summary: the same for a request as typed and as stored (and read back) in `request`. */
-export const summaryKey = (r: SummaryRequest) => sha256Hex(canonical([r.q, r.filter ?? null, r.fuzzy]));
+export const summaryKey = (r: SummaryRequest) =>
+  // The third element was a near-spelling flag, false for every summary since a misspelt query is
+  // answered as its corrected query: kept so that summaries stored before are keyed as they were.
+  sha256Hex(canonical([r.q, r.filter ?? null, false]));
 
 /** The summary stored under `key` (summaryKey) at `version`, if any. */
 export async function readSummary(db: Pick<Database, "select">, tenantId: string, version: number, key: string): Promise<Summary | undefined> {
@@ -66,7 +69,7 @@ export async function readSummary(db: Pick<Database, "select">, tenantId: string
 /** The tenant's catalog version and, at that version, the summary of `request` if there is one. */
 export interface SearchStart {
   version: number | undefined;
-  /** Looked up for this key only (the request as typed, not its near spellings). */
+  /** Looked up for this key only (the request as typed, not its correction). */
   prefetched?: { key: string; summary: Summary | undefined };
 }
 
@@ -74,15 +77,15 @@ export interface SearchStart {
  * What a summary of `req` is keyed by: results depend on the lower-case query only (see
  * textMatch), so summaries are shared across letter case.
  */
-export const summaryRequest = (req: Pick<SearchRequest, "q" | "filter">, fuzzy: boolean): SummaryRequest => ({ q: cleanQuery(req.q).toLowerCase(), ...(req.filter && { filter: req.filter }), fuzzy });
+export const summaryRequest = (req: Pick<SearchRequest, "q" | "filter">): SummaryRequest => ({ q: cleanQuery(req.q).toLowerCase(), ...(req.filter && { filter: req.filter }) });
 
 /**
  * What every search starts with, in one round trip: the catalog version (it moves when a sync
  * commits; the key of every search cache) and, at that version, the summary of the request as
- * typed (not its near spellings): every search needs the first, and most need the second next.
+ * typed (not its correction): every search needs the first, and most need the second next.
  */
 export async function startSearch(db: Database, tenantId: string, req: Pick<SearchRequest, "q" | "filter">): Promise<SearchStart> {
-  const key = await summaryKey(summaryRequest(req, false));
+  const key = await summaryKey(summaryRequest(req));
   const [row] = await db
     .select({ version: tenants.catalogVersion, total: searchSummaries.total, facets: searchSummaries.facets, top: searchSummaries.top })
     .from(tenants)
@@ -105,23 +108,23 @@ export async function countSummaryHit(db: Database, tenantId: string, version: n
 const computing = new Set<string>();
 
 /** Counts, facets (the defaults plus `facets`) and the top ranking of one query, stored for `version`. */
-export async function storeSummary(db: Database, tenantId: string, version: number, request: SummaryRequest, match: TextMatch | undefined, facets: readonly string[]): Promise<void> {
+export async function storeSummary(db: Database, tenantId: string, version: number, request: SummaryRequest, facets: readonly string[]): Promise<void> {
   const key = await summaryKey(request);
   const id = `${tenantId}\u0000${version}\u0000${key}\u0000${[...facets].sort().join(",")}`;
   if (computing.has(id)) return;
   computing.add(id);
   try {
-    await computeSummary(db, tenantId, version, key, request, match, facets);
+    await computeSummary(db, tenantId, version, key, request, facets);
   } finally {
     computing.delete(id);
   }
 }
 
-async function computeSummary(db: Database, tenantId: string, version: number, queryKey: string, request: SummaryRequest, match: TextMatch | undefined, facets: readonly string[]): Promise<void> {
+async function computeSummary(db: Database, tenantId: string, version: number, queryKey: string, request: SummaryRequest, facets: readonly string[]): Promise<void> {
   const started = performance.now();
   const wanted = [...new Set([...DEFAULT_FACETS, ...facets])];
   const filter = request.filter as FilterNode | undefined;
-  const r = await evaluate(db, { tenantId, match, filter }, { sort: "relevance", after: undefined, limit: SUMMARY_TOP }, { count: true, facets: wanted, idsOnly: true, facetValues: SUMMARY_FACET_VALUES });
+  const r = await evaluate(db, { tenantId, match: textMatch(tenantId, request.q), filter }, { sort: "relevance", after: undefined, limit: SUMMARY_TOP }, { count: true, facets: wanted, idsOnly: true, facetValues: SUMMARY_FACET_VALUES });
   const row = {
     tenantId, catalogVersion: version, queryKey, request, total: r.total ?? 0, facets: r.facets,
     top: r.items.map((i): [string, number] => [i.articleId, i.score]), computedMs: Math.round(performance.now() - started),
@@ -185,9 +188,7 @@ export async function warmSummaries(db: Database, tenantId: string, opts: WarmOp
   const rebuildStarted = performance.now();
   for (const { request, facets } of pending) {
     if (performance.now() - rebuildStarted >= opts.budgetMs) break;
-    const match = request.fuzzy ? await fuzzyMatch(db, tenantId, request.q) : textMatch(tenantId, request.q);
-    if (request.fuzzy && !match) continue;
-    await storeSummary(db, tenantId, to, request, match, Object.keys(facets));
+    await storeSummary(db, tenantId, to, request, Object.keys(facets));
     rebuilt++;
   }
   if (opts.runId) await forgetChanges(db, tenantId);
@@ -215,7 +216,7 @@ async function seedRequests(db: Database, tenantId: string, opts: WarmOptions): 
     .where(and(eq(categories.tenantId, tenantId), isNull(categories.deletedAt)))
     .orderBy(categories.path)
     .limit(opts.seedCategories ?? SEED_CATEGORIES);
-  return [...words.map(({ word }): SummaryRequest => ({ q: word, fuzzy: false })), ...pages.map(({ id }): SummaryRequest => ({ q: "", filter: categoryPageFilter(id), fuzzy: false }))];
+  return [...words.map(({ word }): SummaryRequest => ({ q: word })), ...pages.map(({ id }): SummaryRequest => ({ q: "", filter: categoryPageFilter(id) }))];
 }
 
 /**

@@ -79,8 +79,8 @@ export function textMatch(tenantId: string, q: string): TextMatch | undefined {
   };
 }
 
-/** A typed word that may be misspelt: letters only, 4 or more (sizes, numbers, "A2" never are). */
-const isCorrectable = (w: string) => /^[a-z]{4,}$/.test(normalize(w));
+/** A (spelled-out) word that may be misspelt: letters only, 4 or more (sizes, numbers, "A2" never are). */
+const CORRECTABLE = /^[a-z]{4,}$/;
 /** At most this many words of a query are corrected; the rest must match as typed. */
 const CORRECTED_WORDS = 5;
 
@@ -89,7 +89,7 @@ const CORRECTED_WORDS = 5;
  * matched as typed ("Sehskantschraube M8x40" -> "Sechskantschraube M8x40"); undefined when a
  * word has no name word near enough, or every word is already spelt as a name word is.
  *
- * Each word of letters (isCorrectable; up to CORRECTED_WORDS of them, the others stay as typed) is
+ * Each word of letters (CORRECTABLE; up to CORRECTED_WORDS of them, the others stay as typed) is
  * looked up in the tenant's dictionary of name words (`search_words`, a few hundred rows) by
  * trigram word similarity: the most similar part first, then the most similar whole word
  * ("shraube" is "schraube", not one of a dozen "...schraube" compounds that contain it just as
@@ -98,8 +98,8 @@ const CORRECTED_WORDS = 5;
  * common word's correction is answered from the summary the sync keeps of that word.
  */
 export async function correctQuery(db: Database, tenantId: string, q: string): Promise<string | undefined> {
-  const typed = queryWords(q);
-  const terms = [...new Set(typed.filter(isCorrectable).map(normalize))].slice(0, CORRECTED_WORDS);
+  const typed = queryWords(q).map((w) => ({ w, n: normalize(w) }));
+  const terms = [...new Set(typed.filter(({ n }) => CORRECTABLE.test(n)).map(({ n }) => n))].slice(0, CORRECTED_WORDS);
   if (terms.length === 0) return undefined;
   const found = await db.execute<{ term: string; word: string }>(sql`
     SELECT t.term, c.word
@@ -113,7 +113,7 @@ export async function correctQuery(db: Database, tenantId: string, q: string): P
   const best = new Map(found.rows.map((r) => [r.term, r.word]));
   if (terms.some((t) => !best.has(t))) return undefined;
   if (terms.every((t) => normalize(best.get(t)!) === t)) return undefined;
-  return typed.map((w) => casedAs(w, best.get(normalize(w)) ?? w)).join(" ");
+  return typed.map(({ w, n }) => casedAs(w, best.get(n) ?? w)).join(" ");
 }
 
 /** `word` (the dictionary's lower case) capitalized when `typed` was: "Fusplatte" -> "Fußplatte". */

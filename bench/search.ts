@@ -1,4 +1,4 @@
-// `npm run bench -- search [--articles 1500000] [--iterations 20] [--via direct|dev] [--seed yes|no]`
+// `npm run bench -- search [--articles 1500000] [--iterations 20] [--via direct|dev] [--seed yes|no] [--pooler yes|no] [--huge-pages yes|no]`
 // Search through the Worker (Neon driver -> proxy -> system Postgres) on the
 // simulator's catalog, against the naive floor in the same run: the stored, GIN-indexed German
 // tsvector @@ websearch_to_tsquery ORDER BY ts_rank LIMIT 20, with count and a GROUP BY facet,
@@ -6,6 +6,11 @@
 // as production has no wrangler dev proxy in front; `--via dev` under `wrangler dev`. After the
 // load the catalog version moves and the summaries every sync commit leaves (common words,
 // category pages) are computed as the sync's warm-up does; `--seed no` leaves them out.
+// Postgres runs as in production unless told otherwise: the Worker reaches it through PgBouncer in
+// transaction mode (Neon's pooled connection string; `--pooler no`: a new backend per request)
+// and its shared buffers are on huge pages (`--huge-pages no`: 4 KB pages). Both matter because a
+// backend maps each shared buffer it touches the first time (two page faults per 8 KB page):
+// a new backend per request pays that on every page of its query, ~100 ms over 24k pages.
 import { parseArgs } from "node:util";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
@@ -19,7 +24,7 @@ import { catalogIndexes, copyCatalog, copyCategories } from "./lib/copy-catalog.
 import { PRODUCT_TYPES, THREADS } from "../connector-host/simulator/vocabulary.ts";
 import { measure, printTable, type Summary, summarize } from "./lib/stats.ts";
 
-const { values } = parseArgs({ options: { articles: { type: "string", default: "1500000" }, iterations: { type: "string", default: "20" }, via: { type: "string", default: "direct" }, seed: { type: "string", default: "yes" } } });
+const { values } = parseArgs({ options: { articles: { type: "string", default: "1500000" }, iterations: { type: "string", default: "20" }, via: { type: "string", default: "direct" }, seed: { type: "string", default: "yes" }, pooler: { type: "string", default: "yes" }, "huge-pages": { type: "string", default: "yes" } } });
 const N = Number(values.articles);
 const ITER = Number(values.iterations);
 if (!EDGE_VIAS.includes(values.via as EdgeVia)) {
@@ -27,14 +32,20 @@ if (!EDGE_VIAS.includes(values.via as EdgeVia)) {
   process.exit(2);
 }
 const VIA = values.via as EdgeVia;
-if (values.seed !== "yes" && values.seed !== "no") {
-  console.error(`--seed must be yes or no (got ${values.seed})`);
+/** A yes/no option's value; anything else ends the bench with a usage error. */
+function yesNo(name: "seed" | "pooler" | "huge-pages"): boolean {
+  const v = values[name];
+  if (v === "yes" || v === "no") return v === "yes";
+  console.error(`--${name} must be yes or no (got ${v})`);
   process.exit(2);
 }
-const SEED = values.seed === "yes";
+const SEED = yesNo("seed");
+const POOLER = yesNo("pooler");
+const HUGE_PAGES = yesNo("huge-pages");
 const TENANT = "bench-search";
 
-const env = await benchEdge(`search-${VIA}`, VIA, () => {});
+const env = await benchEdge(`search-${VIA}`, VIA, () => {}, { pooler: POOLER, hugePages: HUGE_PAGES });
+if (HUGE_PAGES && !env.postgres.hugePages) console.log("huge pages asked for but not available here (not root, or no memory for them): Postgres runs on 4 KB pages");
 try {
   const { stack } = env;
   const admin = async (path: string, body?: unknown) => (await (await fetch(`${stack.baseUrl}/v1/admin${path}`, { method: body === undefined ? "GET" : "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(body !== undefined && { body: JSON.stringify(body) }) })).json()) as Record<string, string>;
@@ -126,7 +137,7 @@ try {
   r["cached broad noun + 3 facets"] = await measure(ITER, 3, get({ q: "Zylinderschraube", facets: "brand,category,attr:Oberfläche" }, true));
   const totals: Record<string, number> = {};
   for (const [name, params] of scenarios) totals[name] = (await ask(params)).total;
-  printTable(`search: ${N.toLocaleString("en")} articles, system Postgres, through the Worker, ${EDGE_LABELS[VIA]} (cold = a query never asked before at this catalog version${SEED ? ", beside the common words and category pages the sync's warm-up summarized" : ", no warm-up"}; warm = asked before at this catalog version, Cache API bypassed)`, [
+  printTable(`search: ${N.toLocaleString("en")} articles, system Postgres, through the Worker, ${EDGE_LABELS[VIA]} (cold = a query never asked before at this catalog version${SEED ? ", beside the common words and category pages the sync's warm-up summarized" : ", no warm-up"}; warm = asked before at this catalog version, Cache API bypassed; Postgres ${env.postgres.pooler ? "behind PgBouncer (transaction mode)" : "without a pooler (a backend per request)"}, ${env.postgres.hugePages ? "on huge pages" : "on 4 KB pages"})`, [
     { name: "floor: naive top 20 + count + facet (narrow)", s: r.floor_narrow! },
     { name: "floor: naive top 20 + count + facet (noun)", s: r.floor_noun! },
     { name: "floor: naive top 20 + count + facet (Edelstahl)", s: r.floor_broad! },
@@ -136,7 +147,7 @@ try {
     ]),
     { name: "cached (Cache API) broad noun + 3 facets", s: r["cached broad noun + 3 facets"]!, floor: r.floor_noun! },
   ]);
-  console.log(JSON.stringify({ bench: "search", via: VIA, articles: N, seed: SEED, warmup: { seconds: warmSeconds, summaries: warmed.rebuilt, ...seeded }, results: r, totals }));
+  console.log(JSON.stringify({ bench: "search", via: VIA, articles: N, seed: SEED, postgres: env.postgres, warmup: { seconds: warmSeconds, summaries: warmed.rebuilt, ...seeded }, results: r, totals }));
   await c.end();
   erp.close();
 } finally {

@@ -11,6 +11,7 @@ import { type DirectWorkerOptions, startDirectWorker } from "./direct-worker.ts"
 import { stopTsProcess, tsProcess } from "./ts-process.ts";
 import { freshBenchDir, startBenchPostgres } from "./bench-postgres.ts";
 import { allProcesses } from "./proc-cpu.ts";
+import { startPgBouncer } from "../../scripts/local/pgbouncer.ts";
 
 /** How the Worker runs: the deployable bundle straight in workerd, or under `wrangler dev`. */
 export type EdgeVia = "direct" | "dev";
@@ -26,6 +27,8 @@ export interface BenchEdge {
   stack: Stack;
   pg: RunningPostgres;
   dir: string;
+  /** How Postgres runs: on huge pages, and behind PgBouncer (the Worker's connections go through it). */
+  postgres: { hugePages: boolean; pooler: boolean };
   /** Processes of this edge, to attribute CPU: the postmaster and the ws proxy. */
   pids: { postmaster: number; wsProxy: number };
   /** The Worker's V8 inspector, when asked for (`inspect`). */
@@ -46,7 +49,20 @@ export interface BenchEdge {
  * in .data/bench/<name>; nothing else (no wrangler dev beside the direct Worker). Every Worker
  * log line goes to `onWorkerLog`. A failed start stops what it began.
  */
-export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: string) => void, opts: { inspect?: boolean; ingest?: boolean } = {}): Promise<BenchEdge> {
+export interface BenchEdgeOptions {
+  inspect?: boolean;
+  ingest?: boolean;
+  /** Postgres's shared memory on huge pages, where the kernel allows (default no). */
+  hugePages?: boolean;
+  /**
+   * The Worker reaches Postgres through PgBouncer in transaction mode, as through Neon's pooled
+   * connection string (default no: a new backend per Worker request). Node clients of the bench
+   * (`pg.url`) still connect straight to Postgres.
+   */
+  pooler?: boolean;
+}
+
+export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: string) => void, opts: BenchEdgeOptions = {}): Promise<BenchEdge> {
   const inspect = opts.inspect ?? false;
   const root = resolve(import.meta.dirname, "../..");
   const dir = freshBenchDir(name);
@@ -55,18 +71,22 @@ export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: 
     for (const s of stops.reverse()) await s().catch(() => {});
   };
   try {
-    const pg = await startBenchPostgres(join(dir, "pg"));
+    const pg = await startBenchPostgres(join(dir, "pg"), { hugePages: opts.hugePages ?? false });
     stops.push(() => pg.stop());
     await migrateDatabase(pg.url);
+    const pooler = opts.pooler ? await startPgBouncer({ dir: join(dir, "pgbouncer"), port: await freePort(), postgres: pg }) : undefined;
+    if (pooler) stops.push(() => pooler.stop());
+    const dbAddress = pooler ?? pg;
     const proxyPort = await freePort();
-    const proxy = tsProcess("bench/lib/ws-proxy-main.ts", { args: [String(proxyPort), pg.host, String(pg.port)] });
+    const proxy = tsProcess("bench/lib/ws-proxy-main.ts", { args: [String(proxyPort), dbAddress.host, String(dbAddress.port)] });
     stops.push(() => stopTsProcess(proxy, 2_000));
     // Any HTTP answer (426 Upgrade Required) means it listens.
     await Promise.race([
       waitFor("ws proxy", async () => Boolean(await fetch(`http://127.0.0.1:${proxyPort}/`)), 30_000),
       proxy.done.then(() => Promise.reject(new Error("ws proxy exited"))),
     ]);
-    const shared = { databaseUrl: pg.url, wsProxy: `127.0.0.1:${proxyPort}`, adminToken: `b2x_admin_${randomBytes(24).toString("hex")}` };
+    const databaseUrl = pooler ? `postgres://postgres:postgres@${pooler.host}:${pooler.port}/postgres` : pg.url;
+    const shared = { databaseUrl, wsProxy: `127.0.0.1:${proxyPort}`, adminToken: `b2x_admin_${randomBytes(24).toString("hex")}` };
     const releasePublicKeys = JSON.stringify(trustedKeysOf(loadSigningKey(join(root, DEV_KEYS_DIR))));
     let worker: { baseUrl: string; stop(): Promise<void> };
     const inspectorPort = await freePort();
@@ -75,14 +95,14 @@ export async function benchEdge(name: string, via: EdgeVia, onWorkerLog: (line: 
     } else {
       worker = await startWranglerDev({
         root, port: await freePort(), inspectorPort, varsFile: join(dir, "worker.vars"), persistTo: join(dir, "wrangler"), onOutput: onWorkerLog,
-        vars: { DATABASE_URL: pg.url, ADMIN_TOKEN: shared.adminToken, PG_WS_PROXY: shared.wsProxy, RELEASE_PUBLIC_KEYS: releasePublicKeys },
+        vars: { DATABASE_URL: databaseUrl, ADMIN_TOKEN: shared.adminToken, PG_WS_PROXY: shared.wsProxy, RELEASE_PUBLIC_KEYS: releasePublicKeys },
       });
     }
     stops.push(() => worker.stop());
     let ingest: BenchEdge["ingest"];
     if (opts.ingest) ingest = await startIngestProcess({ root, dir: join(dir, "ingest"), shared, releasePublicKeys }, stops);
     const postmaster = Number(readFileSync(join(dir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
-    return { via, stack: { ...shared, baseUrl: worker.baseUrl, stop }, pg, dir, pids: { postmaster, wsProxy: proxy.pid }, ...((inspect || via === "dev") && { inspectorPort }), ...(ingest && { ingest }), stop };
+    return { via, stack: { ...shared, baseUrl: worker.baseUrl, stop }, pg, dir, postgres: { hugePages: pg.hugePages ?? false, pooler: pooler !== undefined }, pids: { postmaster, wsProxy: proxy.pid }, ...((inspect || via === "dev") && { inspectorPort }), ...(ingest && { ingest }), stop };
   } catch (err) {
     await stop();
     throw err;

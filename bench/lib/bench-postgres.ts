@@ -22,9 +22,9 @@ export function freshBenchDir(name: string): string {
   return dir;
 }
 
-/** The benchmarks' system Postgres in `dataDir`, on a free port. */
-export async function startBenchPostgres(dataDir: string): Promise<RunningPostgres> {
-  return startSystemPostgres({ dataDir, port: await freePort(), sharedBuffers: BENCH_SHARED_BUFFERS });
+/** The benchmarks' system Postgres in `dataDir`, on a free port; its shared memory on huge pages with `hugePages` (where the kernel allows). */
+export async function startBenchPostgres(dataDir: string, opts: { hugePages?: boolean } = {}): Promise<RunningPostgres> {
+  return startSystemPostgres({ dataDir, port: await freePort(), sharedBuffers: BENCH_SHARED_BUFFERS, ...(opts.hugePages && { hugePages: true }) });
 }
 
 /**

@@ -12,6 +12,8 @@ export interface RunningPostgres {
   host: string;
   port: number;
   kind: "embedded" | "system";
+  /** Whether its shared memory is on huge pages (a system Postgres started with `hugePages`). */
+  hugePages?: boolean;
   stop(): Promise<void>;
 }
 

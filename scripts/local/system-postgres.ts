@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { RunningPostgres } from "./embedded-postgres.ts";
+import { reserveHugePages, settingBytes } from "./huge-pages.ts";
 
 function findBinDir(): string | undefined {
   {
@@ -41,7 +42,7 @@ function asPostgres(cmd: string, args: string[]): { status: number | null; outpu
  * A throwaway system Postgres cluster in `dataDir` on `port` (trust auth, loopback only), the
  * reference for benchmarks and for tests where real concurrency matters.
  */
-export async function startSystemPostgres(opts: { dataDir: string; port: number; sharedBuffers?: string }): Promise<RunningPostgres> {
+export async function startSystemPostgres(opts: { dataDir: string; port: number; sharedBuffers?: string; hugePages?: boolean }): Promise<RunningPostgres> {
   const bin = postgresBinDir();
   const isRoot = process.getuid?.() === 0;
   mkdirSync(opts.dataDir, { recursive: true });
@@ -57,16 +58,24 @@ export async function startSystemPostgres(opts: { dataDir: string; port: number;
     const init = asPostgres(join(bin, "initdb"), ["-D", opts.dataDir, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"]);
     if (init.status !== 0) throw new Error(`initdb failed:\n${init.output}`);
   }
-  const settings = `-p ${opts.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${opts.dataDir} -c shared_buffers=${opts.sharedBuffers ?? "1GB"} -c work_mem=64MB -c maintenance_work_mem=1GB -c max_wal_size=8GB`;
+  const sharedBuffers = opts.sharedBuffers ?? "1GB";
+  // Shared memory on huge pages when asked and the kernel can set them aside; never by chance.
+  const huge = opts.hugePages ? reserveHugePages(settingBytes(sharedBuffers)) : undefined;
+  const settings = `-p ${opts.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${opts.dataDir} -c shared_buffers=${sharedBuffers} -c huge_pages=${huge ? "on" : "off"} -c work_mem=64MB -c maintenance_work_mem=1GB -c max_wal_size=8GB`;
   const start = asPostgres(join(bin, "pg_ctl"), ["-D", opts.dataDir, "-o", settings, "-l", join(opts.dataDir, "server.log"), "-w", "start"]);
-  if (start.status !== 0) throw new Error(`pg_ctl start failed:\n${start.output}`);
+  if (start.status !== 0) {
+    huge?.release();
+    throw new Error(`pg_ctl start failed:\n${start.output}`);
+  }
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${opts.port}/postgres`,
     host: "127.0.0.1",
     port: opts.port,
     kind: "system",
+    hugePages: huge !== undefined,
     async stop() {
       asPostgres(join(bin, "pg_ctl"), ["-D", opts.dataDir, "-m", "fast", "-w", "stop"]);
+      huge?.release();
     },
   };
 }

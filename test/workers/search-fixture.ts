@@ -18,10 +18,10 @@ export interface FixtureLine {
 export const fixture: FixtureLine[] = fixtureText.trim().split("\n").map((l) => JSON.parse(l) as FixtureLine);
 export const rowOf = (f: FixtureLine): SearchRow => ({ name: f.name, description: f.description, brand: f.brand, ean: f.ean, articleNumber: f.articleNumber ?? f.articleId, manufacturerNumber: f.manufacturerNumber ?? null, categoryIds: f.categoryIds, attributes: f.attributes });
 
-/** Loads the fixture as the tenant's synced articles, ids prefixed (to tell tenants apart). */
-export async function loadFixture(db: Database, tenantId: string, prefix = ""): Promise<void> {
+/** Loads the fixture (or `lines`) as the tenant's synced articles, ids prefixed (to tell tenants apart). */
+export async function loadFixture(db: Database, tenantId: string, prefix = "", lines: readonly FixtureLine[] = fixture): Promise<void> {
   await db.insert(articles).values(
-    fixture.map((f, i) => ({
+    lines.map((f, i) => ({
       tenantId, articleId: `${prefix}${f.articleId}`, rowversion: BigInt(i + 1), articleNumber: f.articleNumber ?? f.articleId, name: f.name, description: f.description,
       brand: f.brand, ean: f.ean, manufacturerNumber: f.manufacturerNumber ?? null, categoryIds: f.categoryIds, attributes: f.attributes,
     })),

@@ -99,6 +99,16 @@ describe("facets, filters and pagination", () => {
     expect(body.facets["attr:Material"]).toEqual(ref(matched.map((f) => f.attributes.Material)).slice(0, 50));
   });
 
+  it("counts each category of an article in several, as a reference GROUP BY over every (article, category)", async () => {
+    const c = await createTenantWithKey();
+    const line = (id: string, categoryIds: string[]) => ({ ...fixture[0]!, articleId: id, articleNumber: id, ean: null, categoryIds });
+    const lines = [line("M-1", ["K1", "K1-01"]), line("M-2", ["K1", "K1-01"]), line("M-3", ["K1", "K2"]), line("M-4", ["K2"]), line("M-5", []), line("M-6", ["K3", "K1", "K2"])];
+    await loadFixture(handle.db, c.tenantId, "", lines);
+    const body = (await (await query(c.key, { q: "Schraube", facets: ["category"] })).json()) as SearchBody;
+    expect(body.total).toBe(lines.length);
+    expect(body.facets.category).toEqual([{ value: "K1", count: 4 }, { value: "K2", count: 3 }, { value: "K1-01", count: 2 }, { value: "K3", count: 1 }]);
+  });
+
   it("combines text and filters", async () => {
     const body = (await (await query(a.key, { q: "Sechskantschraube", filter: { field: "attr:Gewinde", op: "EQ", value: "M8" }, limit: 100 })).json()) as SearchBody;
     expect(ids(body)).toContain("R-SW-M8X40");

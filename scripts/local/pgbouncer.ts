@@ -23,6 +23,9 @@ export interface PoolerOptions {
   poolSize?: number;
 }
 
+/** Whether PgBouncer is installed here (nothing is installed to find out). */
+export const pgBouncerAvailable = () => existsSync(BINARY);
+
 /** Debian's PgBouncer, installed if it is not there (needs root and the Debian registry). */
 function ensureInstalled(): void {
   if (existsSync(BINARY)) return;

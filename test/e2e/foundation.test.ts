@@ -1,5 +1,24 @@
-import { describe, expect, it } from "vitest";
+import pg from "pg";
+import { describe, expect, inject, it } from "vitest";
 import { adminHttp, http } from "./client.ts";
+
+describe("local stack: the database path", () => {
+  it("reaches a system Postgres through PgBouncer in transaction mode, as production does through Neon's pooler", async (ctx) => {
+    if (inject("postgresKind") !== "system") return ctx.skip();
+    // CI installs PgBouncer (.ci/run): there the whole suite must run through it.
+    if (process.env.CI) expect(inject("pooled")).toBe(true);
+    if (!inject("pooled")) return ctx.skip();
+    const url = new URL(inject("stackDatabaseUrl"));
+    const c = new pg.Client({ connectionString: url.href });
+    await c.connect();
+    try {
+      const { rows } = await c.query<{ port: number }>("SELECT inet_server_port() AS port");
+      expect(rows[0]!.port).not.toBe(Number(url.port)); // the URL is the pooler's, the backend is Postgres's
+    } finally {
+      await c.end();
+    }
+  });
+});
 
 /** The foundation over the real stack: wrangler dev -> Neon driver -> ws proxy -> PGlite. */
 describe("local stack: tenants, keys and auth end to end", () => {

@@ -39,7 +39,8 @@ export function reserveHugePages(bytes: number): HugePageReservation | undefined
     }
   };
   try {
-    writeFileSync(NR, String(before + pages));
+    // Pages already set aside and unused (a run that died before giving them back) count too.
+    writeFileSync(NR, String(before + Math.max(0, pages - freeHugePages())));
   } catch {
     return undefined;
   }

@@ -40,7 +40,17 @@ export function reserveHugePages(bytes: number): HugePageReservation | undefined
   };
   try {
     // Pages already set aside and unused (a run that died before giving them back) count too.
-    writeFileSync(NR, String(before + Math.max(0, pages - freeHugePages())));
+    const ask = () => writeFileSync(NR, String(before + Math.max(0, pages - freeHugePages())));
+    ask();
+    if (freeHugePages() < pages) {
+      // The kernel takes huge pages from free memory only: on a machine whose memory is mostly
+      // page cache (a catalog just generated and loaded) it finds a few hundred. Clean cache is
+      // dropped and free memory compacted into 2 MB runs, then it is asked again.
+      writeFileSync(NR, String(before));
+      writeFileSync("/proc/sys/vm/drop_caches", "1");
+      writeFileSync("/proc/sys/vm/compact_memory", "1");
+      ask();
+    }
   } catch {
     return undefined;
   }

@@ -43,9 +43,9 @@ export function reserveHugePages(bytes: number): HugePageReservation | undefined
     const ask = () => writeFileSync(NR, String(before + Math.max(0, pages - freeHugePages())));
     ask();
     if (freeHugePages() < pages) {
-      // The kernel takes huge pages from free memory only: on a machine whose memory is mostly
-      // page cache (a catalog just generated and loaded) it finds a few hundred. Clean cache is
-      // dropped and free memory compacted into 2 MB runs, then it is asked again.
+      // The kernel needs free, unbroken 2 MB runs and may give up early when memory is mostly page
+      // cache or fragmented (seen: a bench run got none of them, a try by hand minutes later all).
+      // Clean cache is dropped and free memory compacted into 2 MB runs, then it is asked again.
       writeFileSync(NR, String(before));
       writeFileSync("/proc/sys/vm/drop_caches", "1");
       writeFileSync("/proc/sys/vm/compact_memory", "1");

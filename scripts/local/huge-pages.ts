@@ -46,7 +46,7 @@ export function reserveHugePages(bytes: number): HugePageReservation | undefined
       // The kernel needs free, unbroken 2 MB runs and may give up early when memory is mostly page
       // cache or fragmented (seen: a bench run got none of them, a try by hand minutes later all).
       // Clean cache is dropped and free memory compacted into 2 MB runs, then it is asked again.
-      writeFileSync(NR, String(before));
+      release();
       writeFileSync("/proc/sys/vm/drop_caches", "1");
       writeFileSync("/proc/sys/vm/compact_memory", "1");
       ask();

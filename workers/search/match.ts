@@ -28,6 +28,21 @@ function nameWordsContaining(tenantId: string, n: string): SQL {
 }
 
 /**
+ * One query word as a tsquery: its stemmed lexemes as typed, OR any name word containing it
+ * (nameWordsContaining). A stop word ("für") stays an empty query, as plainto_tsquery leaves it.
+ * The word index (word-index.ts) stores each common word's matches of exactly this query.
+ */
+export function expandedWord(tenantId: string, w: string): SQL {
+  return sql`(SELECT CASE WHEN numnode(t) = 0 THEN t ELSE coalesce(t || ${nameWordsContaining(tenantId, normalize(w))}, t) END FROM plainto_tsquery('german', ${w}) t)`;
+}
+
+/** How documents are ranked for one query word: weights D, C, B, A (description ... name). */
+export const wordRank = (w: string): SQL => sql`ts_rank('{0.05, 0.2, 0.5, 1.0}', a.search, plainto_tsquery('german', ${w}))::float8`;
+
+/** Whether the stem of (spelled-out) term `t` is inside the article's name. */
+export const stemInName = (t: string): SQL => sql`a.name_norm LIKE ('%' || coalesce((ts_lexize('german_stem', ${t}))[1], ${t}) || '%')`;
+
+/**
  * The full-text match of `q` (false when it has no words): every word matches as typed
  * (stemmed, anywhere in the document) or, for words that may be part of a longer word
  * (partOfWords), as part of a word of the name:
@@ -43,19 +58,26 @@ function documentMatch(tenantId: string, q: string, expand: boolean): SQL {
   for (const w of queryWords(q)) {
     const n = normalize(w);
     if (isSpelledOutStopWord(n)) continue;
-    if (expand && expanded.length < EXPANDED_WORDS && partOfWords(n)) {
-      // A stop word ("für") stays out of the query, as plainto_tsquery leaves it out.
-      expanded.push(sql`(SELECT CASE WHEN numnode(t) = 0 THEN t ELSE coalesce(t || ${nameWordsContaining(tenantId, n)}, t) END FROM plainto_tsquery('german', ${w}) t)`);
-    } else plain.push(w);
+    if (expand && expanded.length < EXPANDED_WORDS && partOfWords(n)) expanded.push(expandedWord(tenantId, w));
+    else plain.push(w);
   }
   if (plain.length > 0) expanded.push(sql`plainto_tsquery('german', ${plain.join(" ")})`);
   return expanded.length > 0 ? sql`a.search @@ (SELECT ${sql.join(expanded, sql` && `)})` : sql`false`;
 }
 
 /**
+ * The words a query is ranked by, each on its own: its words as typed but the spelled-out stop
+ * words, at most MAX_RANKED_WORDS (a 200-character query has ~40 words).
+ */
+export const rankedWords = (q: string): string[] => queryWords(q).filter((w) => !isSpelledOutStopWord(normalize(w))).slice(0, MAX_RANKED_WORDS);
+const MAX_RANKED_WORDS = 10;
+
+/**
  * How a text query matches and scores (higher first), German B2B relevance:
- * exact article / EAN / manufacturer number 100, article-number prefix 50, then full-text rank
- * (stemmed, weighted name > brand/numbers > attributes > description) x10, plus 3 when the
+ * exact article / EAN / manufacturer number 100, article-number prefix 50, then the full-text
+ * rank of each query word (stemmed, weighted name > brand/numbers > attributes > description)
+ * x10, summed: a sum of per-word ranks, unlike one rank of all words, can be kept per word and
+ * added up for any query of common words (word-index.ts) without reading the articles; plus 3 when the
  * stem of every word is part of the name (compound words: "edelstahl" in "Edelstahlschraube",
  * "Schrauben" in "Sechskantschraube"): below a whole-word name match (about 6), above a match
  * in attributes or description only.
@@ -70,12 +92,12 @@ export function textMatch(tenantId: string, q: string): TextMatch | undefined {
   const exact = sql`(lower(a.article_number) = ${qn} OR a.ean = ${q} OR lower(a.manufacturer_number) = ${ql})`;
   const prefix = looksLikeNumber(q) ? sql`lower(a.article_number) LIKE ${`${likeEscape(q.toLowerCase())}%`}` : sql`false`;
   // Scoring only (checked on the matched rows): the stem of every word is inside the name.
-  const parts = substringTerms(q).map((t) => sql`a.name_norm LIKE ('%' || coalesce((ts_lexize('german_stem', ${t}))[1], ${t}) || '%')`);
+  const parts = substringTerms(q).map(stemInName);
   const inName = parts.length > 0 ? sql`(${sql.join(parts, sql` AND `)})` : sql`false`;
-  const tsq = sql`plainto_tsquery('german', ${q})`;
+  const ranks = rankedWords(q).map((w) => sql` + ${wordRank(w)} * 10`);
   return {
     where: sql`(${documentMatch(tenantId, q, !looksLikeNumber(q))} OR ${exact} OR ${prefix})`,
-    score: sql`((CASE WHEN ${exact} THEN 100 ELSE 0 END) + (CASE WHEN ${prefix} THEN 50 ELSE 0 END) + ts_rank('{0.05, 0.2, 0.5, 1.0}', a.search, ${tsq})::float8 * 10 + (CASE WHEN ${inName} THEN 3 ELSE 0 END))`,
+    score: sql`((CASE WHEN ${exact} THEN 100 ELSE 0 END) + (CASE WHEN ${prefix} THEN 50 ELSE 0 END)${sql.join(ranks, sql``)} + (CASE WHEN ${inName} THEN 3 ELSE 0 END))`,
   };
 }
 

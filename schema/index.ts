@@ -5,4 +5,5 @@ export * from "./catalog.ts";
 export * from "./sync.ts";
 export * from "./audit.ts";
 export * from "./search.ts";
+export * from "./search-index.ts";
 export * from "./releases.ts";

@@ -82,6 +82,16 @@ export const tenantConfigSchema = z
       })
       .strict()
       .prefault({}),
+    search: z
+      .object({
+        /**
+         * Attributes the storefront shows as facets ("attr:<key>"): the search index of each
+         * catalog version keeps a column of each, so they are counted without reading articles.
+         */
+        facetAttributes: z.array(z.string().min(1).max(100)).max(16).default([]),
+      })
+      .strict()
+      .prefault({}),
     rateLimit: z
       .object({ requestsPerMinute: z.int().min(1).max(10_000_000).default(60_000) })
       .strict()

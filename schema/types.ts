@@ -6,3 +6,10 @@ export const tsvector = customType<{ data: string }>({
     return "tsvector";
   },
 });
+
+/** Postgres `bytea`, read and written as hex text in SQL (encode/decode): no driver's Buffer. */
+export const bytea = customType<{ data: string }>({
+  dataType() {
+    return "bytea";
+  },
+});

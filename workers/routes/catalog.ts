@@ -9,7 +9,7 @@ import { articleDetails } from "../search/details.ts";
 import { cachedSearch } from "../search/cache.ts";
 import { afterResponse, searchContext } from "../search/context.ts";
 import { startSearch } from "../search/summaries.ts";
-import { type SearchRequest, search, searchRequestSchema } from "../search/query.ts";
+import { type AnswerSource, type SearchRequest, search, searchRequestSchema } from "../search/query.ts";
 import { verifyCustomer } from "../middleware/customer-auth.ts";
 import type { AppEnv } from "../types.ts";
 
@@ -82,8 +82,11 @@ async function respondSearch(c: Context<AppEnv>, req: SearchRequest): Promise<Re
   const db = c.var.db();
   const start = await startSearch(db, tenantId, req);
   const bypass = /no-cache/i.test(c.req.header("cache-control") ?? "");
-  const { value, hit } = await cachedSearch(tenantId, start.version, req, () => search(db, tenantId, req, searchContext(c, start)), (p) => afterResponse(c, p), bypass);
-  return c.json(value, 200, { "x-search-cache": hit ? "hit" : "miss" });
+  let source: AnswerSource | undefined;
+  const ctx = { ...searchContext(c, start), answeredBy: (s: AnswerSource) => void (source = s) };
+  const { value, hit } = await cachedSearch(tenantId, start.version, req, () => search(db, tenantId, req, ctx), (p) => afterResponse(c, p), bypass);
+  // What answered the query (the last answer: a typo's correction comes after its empty exact answer).
+  return c.json(value, 200, { "x-search-cache": hit ? "hit" : "miss", ...(source && { "x-search-source": source }) });
 }
 
 /** Synced master data, served from Postgres only; every query is scoped by the key's tenant. */

@@ -66,6 +66,13 @@ function documentMatch(tenantId: string, q: string, expand: boolean): SQL {
 }
 
 /**
+ * The query typed as a whole is an article, EAN or manufacturer number. Case never matters, so
+ * a query's results depend on its lower-case form only (summaries are keyed by it).
+ */
+export const exactNumber = (q: string): SQL =>
+  sql`(lower(a.article_number) = ${normalize(q)} OR a.ean = ${q} OR lower(a.manufacturer_number) = ${q.toLowerCase()})`;
+
+/**
  * The words a query is ranked by, each on its own: its words as typed but the spelled-out stop
  * words, at most MAX_RANKED_WORDS (a 200-character query has ~40 words).
  */
@@ -84,12 +91,9 @@ const MAX_RANKED_WORDS = 10;
  */
 export function textMatch(tenantId: string, q: string): TextMatch | undefined {
   if (!q) return undefined;
-  const qn = normalize(q);
   // Each branch must match an index of its own so the OR stays a BitmapOr, never a table scan:
   // the GIN index on `search`, lower(article_number) (prefix index), ean, lower(manufacturer_number).
-  // Case never matters, so a query's results depend on its lower-case form only (summaries are keyed by it).
-  const ql = q.toLowerCase();
-  const exact = sql`(lower(a.article_number) = ${qn} OR a.ean = ${q} OR lower(a.manufacturer_number) = ${ql})`;
+  const exact = exactNumber(q);
   const prefix = looksLikeNumber(q) ? sql`lower(a.article_number) LIKE ${`${likeEscape(q.toLowerCase())}%`}` : sql`false`;
   // Scoring only (checked on the matched rows): the stem of every word is inside the name.
   const parts = substringTerms(q).map(stemInName);

@@ -4,6 +4,7 @@ import type { Database } from "../db/client.ts";
 import { badRequest } from "../errors.ts";
 import { correctQuery, textMatch } from "./match.ts";
 import { cleanQuery } from "./normalize.ts";
+import { answerFromIndex } from "./word-index.ts";
 import { type After, evaluate, FACET_VALUES, itemsByIds, type SearchItem, type Selection, SORTS } from "./statement.ts";
 import { countSummaryHit, readSummary, type SearchStart, SLOW_QUERY_MS, storeSummary, type Summary, summaryKey, summaryRequest } from "./summaries.ts";
 
@@ -34,6 +35,8 @@ export interface SearchResponse {
   correctedQuery: string | null;
 }
 
+export type AnswerSource = "summary" | "index" | "database";
+
 /** What a search may use besides the database: both optional (tests and Connect run without). */
 export interface SearchContext {
   /** The tenant's catalog version: summaries are read and written only when it is known. */
@@ -42,6 +45,8 @@ export interface SearchContext {
   background?: (work: (db: Database) => Promise<void>) => void;
   /** A query that took at least this long gets a summary (default SLOW_QUERY_MS). */
   rememberAfterMs?: number;
+  /** Told what answered: a stored summary, the word index or the database. */
+  answeredBy?: (source: AnswerSource) => void;
   /** The summary already read with the catalog version (startSearch), for the key it was read for. */
   prefetched?: SearchStart["prefetched"];
 }
@@ -91,14 +96,25 @@ async function answer(db: Database, tenantId: string, req: SearchRequest, correc
   let facets: SearchResponse["facets"];
   let rows: SearchItem[];
   let more: boolean;
-  if (summary && req.facets.every((f) => f in summary.facets)) {
+  const fromSummary = summary && req.facets.every((f) => f in summary.facets);
+  // Common words only, relevance order, no filter: counted from the word index when it is built.
+  const indexed =
+    !fromSummary && version !== undefined && req.sort === "relevance" && !req.filter ? await answerFromIndex(db, tenantId, version, q, { facets: req.facets, limit: req.limit + 1, after: cursor }) : undefined;
+  if (fromSummary) {
+    ctx.answeredBy?.("summary");
     ctx.background?.((bg) => countSummaryHit(bg, tenantId, version!, summary.key));
     total = summary.total;
     facets = Object.fromEntries(req.facets.map((f) => [f, summary.facets[f]!.slice(0, FACET_VALUES)]));
     const fromSummary = req.sort === "relevance" ? pageFromSummary(summary, cursor, req.limit) : undefined;
     rows = fromSummary ? await itemsByIds(db, tenantId, fromSummary.ranked) : (await evaluate(db, selection, { sort: req.sort, after: cursor, limit: req.limit + 1 }, { count: false, facets: [] })).items;
     more = fromSummary ? fromSummary.more : rows.length > req.limit;
+  } else if (indexed) {
+    ctx.answeredBy?.("index");
+    ({ total, facets } = indexed);
+    rows = indexed.items;
+    more = rows.length > req.limit;
   } else {
+    ctx.answeredBy?.("database");
     const started = performance.now();
     const r = await evaluate(db, selection, { sort: req.sort, after: cursor, limit: req.limit + 1 }, { count: true, facets: req.facets });
     total = r.total ?? 0;

@@ -88,7 +88,8 @@ function afterSql(p: PageSpec): SQL {
 const orderSql = (sort: Sort, prefix = "") =>
   sort === "relevance" ? sql.raw(`${prefix}score DESC, ${prefix}article_id`) : sql.raw(`${prefix}${sort === "name" ? "name" : "article_number"} COLLATE "C", ${prefix}article_id`);
 
-const itemJson = (score: SQL) => sql`json_build_object('articleId', a.article_id, 'articleNumber', a.article_number, 'name', a.name, 'brand', a.brand, 'ean', a.ean,
+/** A page row as the API shows it (`a`: the article), with `score`. */
+export const itemJson = (score: SQL) => sql`json_build_object('articleId', a.article_id, 'articleNumber', a.article_number, 'name', a.name, 'brand', a.brand, 'ean', a.ean,
   'manufacturerNumber', a.manufacturer_number, 'categoryIds', a.category_ids, 'score', ${score})`;
 
 export interface Evaluated {

@@ -10,6 +10,8 @@ import { cleanQuery } from "./normalize.ts";
 import type { SearchRequest } from "./query.ts";
 import { rollable, rollSummary, runChanges, type StoredSummary } from "./roll.ts";
 import { evaluate, SUMMARY_FACET_VALUES } from "./statement.ts";
+import { buildWordIndex, dropWordIndexBefore, type IndexBuild } from "./index-build.ts";
+import { tenantConfigSchema } from "../../schema/tenant-config.ts";
 
 /** Ranked ids a summary keeps: the first 1,000 results (the largest page) need no ranking. */
 export const SUMMARY_TOP = 1000;
@@ -167,7 +169,7 @@ export interface WarmOptions {
  * version is already visible; until a summary is there its query is answered the slow way,
  * never from old counts).
  */
-export async function warmSummaries(db: Database, tenantId: string, opts: WarmOptions): Promise<{ rolled: number; rebuilt: number; dropped: number }> {
+export async function warmSummaries(db: Database, tenantId: string, opts: WarmOptions): Promise<{ rolled: number; rebuilt: number; dropped: number; indexed: IndexBuild }> {
   const { from, to } = opts;
   // Without their rankings (up to 1,000 ids each, ~40 KB): 2,000 of them would be most of an
   // isolate's memory. A summary being rolled reads its own (rollForward).
@@ -177,6 +179,7 @@ export async function warmSummaries(db: Database, tenantId: string, opts: WarmOp
     .where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, from)))
     .orderBy(desc(searchSummaries.hits), desc(searchSummaries.computedMs))
     .limit(opts.limit ?? CARRIED);
+  const indexed = await buildWordIndex(db, tenantId, to, await seedWords(db, tenantId, opts), await indexedFacets(db, tenantId, hot));
   const worthRolling = hot.filter((h) => h.computedMs >= (opts.rollMinMs ?? ROLL_MIN_COMPUTED_MS));
   const rolled = opts.runId ? await rollForward(db, tenantId, worthRolling, opts.runId, from, to) : new Set<string>();
   const pending: { request: SummaryRequest; facets: FacetCounts }[] = hot.filter((h) => !rolled.has(h.queryKey));
@@ -193,30 +196,48 @@ export async function warmSummaries(db: Database, tenantId: string, opts: WarmOp
   }
   if (opts.runId) await forgetChanges(db, tenantId);
   const gone = await db.delete(searchSummaries).where(and(eq(searchSummaries.tenantId, tenantId), lt(searchSummaries.catalogVersion, to))).returning({ key: searchSummaries.queryKey });
-  return { rolled: rolled.size, rebuilt, dropped: gone.length };
+  await dropWordIndexBefore(db, tenantId, to);
+  return { rolled: rolled.size, rebuilt, dropped: gone.length, indexed };
 }
 
 /** A summary of the version before, as the warm-up lists them: all but its ranking. */
 type HotSummary = Omit<StoredSummary, "top">;
 
-/**
- * The summaries every version gets: the common name words (most common first; sizes and numbers
- * are dictionary words too, but never a first query) and the live category pages, in that order.
- */
-async function seedRequests(db: Database, tenantId: string, opts: WarmOptions): Promise<SummaryRequest[]> {
+/** The common name words, most common first (sizes and numbers are dictionary words too, but never a first query). */
+async function seedWords(db: Database, tenantId: string, opts: WarmOptions): Promise<string[]> {
   const words = await db
     .select({ word: searchWords.word })
     .from(searchWords)
     .where(and(eq(searchWords.tenantId, tenantId), eq(searchWords.correctable, true), gte(searchWords.ndoc, opts.seedMinDocs ?? SEED_MIN_DOCS)))
     .orderBy(desc(searchWords.ndoc), searchWords.word)
     .limit(opts.seedWords ?? SEED_WORDS);
+  return words.map(({ word }) => word);
+}
+
+/**
+ * Facets the word index keeps columns of: brand, category, the attributes the tenant chose
+ * (config `search.facetAttributes`) and those the queries carried over asked for.
+ */
+async function indexedFacets(db: Database, tenantId: string, hot: readonly HotSummary[]): Promise<string[]> {
+  const [row] = await db.select({ config: tenants.config }).from(tenants).where(eq(tenants.tenantId, tenantId));
+  const config = tenantConfigSchema.safeParse(row?.config ?? {});
+  const chosen = config.success ? config.data.search.facetAttributes.map((k) => `attr:${k}`) : [];
+  const asked = hot.flatMap((h) => Object.keys(h.facets)).filter((f) => f.startsWith("attr:"));
+  return [...new Set([...DEFAULT_FACETS, ...chosen, ...asked])].slice(0, MAX_INDEXED_FACETS);
+}
+/** Columns per version at most: each is 1.5-3 MB at 1.5M articles. */
+const MAX_INDEXED_FACETS = 18;
+
+/** The summaries every version gets: the common name words and the live category pages, in that order. */
+async function seedRequests(db: Database, tenantId: string, opts: WarmOptions): Promise<SummaryRequest[]> {
+  const words = await seedWords(db, tenantId, opts);
   const pages = await db
     .select({ id: categories.categoryId })
     .from(categories)
     .where(and(eq(categories.tenantId, tenantId), isNull(categories.deletedAt)))
     .orderBy(categories.path)
     .limit(opts.seedCategories ?? SEED_CATEGORIES);
-  return [...words.map(({ word }): SummaryRequest => ({ q: word })), ...pages.map(({ id }): SummaryRequest => ({ q: "", filter: categoryPageFilter(id) }))];
+  return [...words.map((word): SummaryRequest => ({ q: word })), ...pages.map(({ id }): SummaryRequest => ({ q: "", filter: categoryPageFilter(id) }))];
 }
 
 /**

@@ -49,7 +49,7 @@ if (HUGE_PAGES && !env.postgres.hugePages) console.log("huge pages asked for but
 try {
   const { stack } = env;
   const admin = async (path: string, body?: unknown) => (await (await fetch(`${stack.baseUrl}/v1/admin${path}`, { method: body === undefined ? "GET" : "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(body !== undefined && { body: JSON.stringify(body) }) })).json()) as Record<string, string>;
-  await admin("/tenants", { tenantId: TENANT, name: "Search bench", config: { rateLimit: { requestsPerMinute: 10_000_000 } } });
+  await admin("/tenants", { tenantId: TENANT, name: "Search bench", config: { rateLimit: { requestsPerMinute: 10_000_000 }, search: { facetAttributes: ["Oberfläche"] } } });
   const key = (await admin(`/tenants/${TENANT}/api-keys`, {})).key!;
 
   // Load the catalog the fast way (COPY without indexes, then build them): this bench is about search.
@@ -74,11 +74,17 @@ try {
   const warmSeconds = (performance.now() - warmStart) / 1000;
   await warmPool.end();
   const seeded = (await c.query(`SELECT count(*) FILTER (WHERE request ? 'filter')::int AS pages, count(*) FILTER (WHERE NOT request ? 'filter')::int AS words FROM search_summaries WHERE tenant_id = $1`, [TENANT])).rows[0] as { pages: number; words: number };
-  console.log(SEED ? `sync warm-up after the load: ${warmed.rebuilt} summaries (${seeded.words} common words, ${seeded.pages} category pages) in ${warmSeconds.toFixed(1)} s` : "no sync warm-up (--seed no)");
+  const ix = "indexed" in warmed ? warmed.indexed : undefined;
+  console.log(SEED ? `sync warm-up after the load: ${warmed.rebuilt} summaries (${seeded.words} common words, ${seeded.pages} category pages) in ${warmSeconds.toFixed(1)} s, of which the word index (${ix?.words} words, ${ix?.facets} facet columns) ${((ix?.ms ?? 0) / 1000).toFixed(1)} s` : "no sync warm-up (--seed no)");
 
+  /** What answered the last query (x-search-source: summary, index, database). */
+  let lastSource = "";
+  /** Per cold scenario, how many of its queries each source answered. */
+  const sources: Record<string, Record<string, number>> = {};
   const ask = async (params: Record<string, string>, cached = false) => {
     const res = await fetch(`${stack.baseUrl}/v1/catalog/search?${new URLSearchParams(params)}`, { headers: { authorization: `Bearer ${key}`, ...(!cached && { "cache-control": "no-cache" }) } });
     if (res.status !== 200) throw new Error(`search ${res.status}: ${await res.text()}`);
+    lastSource = res.headers.get("x-search-source") ?? (res.headers.get("x-search-cache") === "hit" ? "cache" : "?");
     return (await res.json()) as { total: number };
   };
   const get = (params: Record<string, string>, cached = false) => async () => void (await ask(params, cached));
@@ -100,13 +106,15 @@ try {
    * slow one leaves a summary being computed in the background; the next sample waits for the
    * database to be quiet so it is not measured against that work.
    */
-  const cold = async (queries: Record<string, string>[]) => {
+  const cold = async (name: string, queries: Record<string, string>[]) => {
     const samples: number[] = [];
+    const by: Record<string, number> = (sources[name] = {});
     for (const params of queries.slice(0, ITER)) {
       await quiet();
       const t = performance.now();
       await ask(params);
       samples.push(performance.now() - t);
+      by[lastSource] = (by[lastSource] ?? 0) + 1;
     }
     await quiet();
     return summarize(samples);
@@ -132,7 +140,7 @@ try {
   r.floor_noun = await measure(ITER, 5, () => naive("Sechskantschraube"));
   r.floor_broad = await measure(ITER, 5, () => naive("Edelstahl"));
   const floorOf = (name: string) => (name.startsWith("narrow") || name.startsWith("category") ? r.floor_narrow! : name.includes("428k") ? r.floor_broad! : r.floor_noun!);
-  for (const [name, , firsts] of scenarios) r[`cold ${name}`] = await cold(firsts);
+  for (const [name, , firsts] of scenarios) r[`cold ${name}`] = await cold(name, firsts);
   for (const [name, params] of scenarios) r[`warm ${name}`] = await measure(ITER, 3, get(params));
   r["cached broad noun + 3 facets"] = await measure(ITER, 3, get({ q: "Zylinderschraube", facets: "brand,category,attr:Oberfläche" }, true));
   const totals: Record<string, number> = {};
@@ -147,7 +155,8 @@ try {
     ]),
     { name: "cached (Cache API) broad noun + 3 facets", s: r["cached broad noun + 3 facets"]!, floor: r.floor_noun! },
   ]);
-  console.log(JSON.stringify({ bench: "search", via: VIA, articles: N, seed: SEED, postgres: env.postgres, warmup: { seconds: warmSeconds, summaries: warmed.rebuilt, ...seeded }, results: r, totals }));
+  for (const [name, by] of Object.entries(sources)) console.log(`cold ${name}: answered by ${Object.entries(by).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  console.log(JSON.stringify({ bench: "search", via: VIA, articles: N, seed: SEED, postgres: env.postgres, warmup: { seconds: warmSeconds, summaries: warmed.rebuilt, ...seeded, ...("indexed" in warmed && { index: warmed.indexed }) }, results: r, totals, sources }));
   await c.end();
   erp.close();
 } finally {

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FilterNode } from "../../schema/query-descriptor.ts";
 import { articles, searchIndexBuilds, searchIndexColumns, searchIndexWords, searchWords, tenants } from "../../schema/index.ts";
 import { openDatabase } from "../../workers/db/client.ts";
 import { buildWordIndex } from "../../workers/search/index-build.ts";
@@ -53,8 +54,8 @@ async function loadGenerated(count: number): Promise<void> {
 }
 
 /** The database's own answer (statement.ts), as the index must give it. */
-async function fromDatabase(q: string, facets: readonly string[], limit: number, after?: After): Promise<IndexAnswer> {
-  const r = await evaluate(db, { tenantId, match: textMatch(tenantId, q), filter: undefined }, { sort: "relevance", after, limit }, { count: true, facets });
+async function fromDatabase(q: string, facets: readonly string[], limit: number, after?: After, filter?: FilterNode): Promise<IndexAnswer> {
+  const r = await evaluate(db, { tenantId, match: textMatch(tenantId, q), filter }, { sort: "relevance", after, limit }, { count: true, facets });
   return { total: r.total!, items: r.items, facets: r.facets };
 }
 
@@ -104,6 +105,18 @@ describe("word index (common words counted, ranked and faceted in the Worker)", 
     });
   }
 
+  it("gives what the database gives within a category (any letter case), and for the facets asked only", async () => {
+    for (const value of ["G-2", "g-4", "K1-01-1", "no-such-category"]) {
+      const filter: FilterNode = { field: "categoryId", op: "EQ", value };
+      for (const q of ["schraube", "Zylinderschraube Stahl", "stahl"]) {
+        for (const facets of [["brand"], FACETS]) {
+          const fromIndex = await answerFromIndex(db, tenantId, 1, q, { facets, limit: 8, after: undefined, filter });
+          expect(fromIndex, `${q} in ${value}`).toEqual(await fromDatabase(q, facets, 8, undefined, filter));
+        }
+      }
+    }
+  });
+
   it("gives what the database gives for pairs of dictionary words (property)", async () => {
     const r = prng(11);
     const indexable = (await db.select({ word: searchIndexWords.word }).from(searchIndexWords).where(and(eq(searchIndexWords.tenantId, tenantId), eq(searchIndexWords.catalogVersion, 1)))).map((w) => w.word);
@@ -134,6 +147,8 @@ describe("word index (common words counted, ranked and faceted in the Worker)", 
     expect(await ask("stahl", ["attr:Gewinde"])).toBeUndefined(); // no column
     expect(await answerFromIndex(db, tenantId, 2, "stahl", { facets: [], limit: 5, after: undefined })).toBeUndefined(); // version not built
     expect(await ask("a b c d e f")).toBeUndefined();
+    for (const filter of [{ field: "brand", op: "EQ", value: "Würth" }, { field: "categoryId", op: "IN", values: ["G-1"] }, { field: "categoryId", op: "EQ", value: "Gr\u00fcn" }] as FilterNode[])
+      expect(await answerFromIndex(db, tenantId, 1, "stahl", { facets: [], limit: 5, after: undefined, filter })).toBeUndefined();
     // An article the index does not number (written after the build) whose number is the query.
     await db.insert(articles).values({ tenantId, articleId: "GEN-NEW", rowversion: 99_999n, articleNumber: "GEN-NEW", name: "Neu", description: "", brand: null, ean: null, manufacturerNumber: "Stahl Messing", categoryIds: [], attributes: {} });
     expect(await ask("stahl messing")).toBeUndefined();
@@ -151,7 +166,10 @@ describe("word index (common words counted, ranked and faceted in the Worker)", 
     const next = await search(db, tenantId, { ...req, cursor: indexed.nextCursor! }, { catalogVersion: 1, answeredBy: (s) => sources.push(s) });
     expect(next).toEqual(await search(db, tenantId, { ...req, cursor: plain.nextCursor! }));
     expect(sources.at(-1)).toBe("index");
-    // A filter or another order: the database.
+    // Within a category, from the index; another order, from the database.
+    const within: SearchRequest = { ...req, filter: { field: "categoryId", op: "EQ", value: "G-1" } };
+    expect(await search(db, tenantId, within, { catalogVersion: 1, answeredBy: (s) => sources.push(s) })).toEqual(await search(db, tenantId, within));
+    expect(sources.at(-1)).toBe("index");
     await search(db, tenantId, { ...req, sort: "name" }, { catalogVersion: 1, answeredBy: (s) => sources.push(s) });
     expect(sources.at(-1)).toBe("database");
   });

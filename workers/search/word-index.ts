@@ -1,7 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
+import type { FilterNode } from "../../schema/query-descriptor.ts";
 import type { FacetCounts } from "../../schema/search.ts";
 import type { Database } from "../db/client.ts";
-import { codeAt, fromHex, indexableWord, MAX_INDEXED_QUERY_WORDS, ORDINAL_CHUNK } from "./index-format.ts";
+import { codeAt, fromBase64, indexableWord, MAX_INDEXED_QUERY_WORDS, ORDINAL_CHUNK } from "./index-format.ts";
 import { exactNumber, textMatch } from "./match.ts";
 import { queryWords } from "./normalize.ts";
 import { type After, FACET_VALUES, itemJson, type SearchItem } from "./statement.ts";
@@ -45,21 +46,70 @@ const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => b.toString(2).replac
  * the same as the database gives them (statement.ts `evaluate`): the matches are the AND of
  * the words' bitmaps plus the articles whose number is the query, each scored by adding up its
  * words' ranks as the database does. Undefined when the index cannot answer: a word that is
- * not indexable or not indexed at this version, a facet without a column, a filter, or an
- * article the index does not number (the catalog moved since it was built).
+ * not indexable or not indexed at this version, a facet without a column, a filter other than
+ * one category, or an article the index does not number (the catalog moved since it was built).
+ *
+ * Round trips: the entries and columns this isolate does not hold yet (one statement), then
+ * the page's rows together with the articles whose number is the query (almost never any: a
+ * page that such an article changes is ranked and fetched once more), and with a cursor first
+ * the number of its article.
  */
-export async function answerFromIndex(db: Database, tenantId: string, version: number, q: string, opts: { facets: readonly string[]; limit: number; after: After | undefined }): Promise<IndexAnswer | undefined> {
+export async function answerFromIndex(db: Database, tenantId: string, version: number, q: string, opts: IndexQuery): Promise<IndexAnswer | undefined> {
   const words = queryWords(q).map((w) => w.toLowerCase());
   if (words.length === 0 || words.length > MAX_INDEXED_QUERY_WORDS || !words.every(indexableWord)) return undefined;
-  const entries = await loadAll(db, tenantId, version, "word", words);
-  const columns = entries && (await loadAll(db, tenantId, version, "column", opts.facets));
-  if (!entries || !columns) return undefined;
-  const probe = await probeNumbers(db, tenantId, version, q, opts.after?.id);
-  if (!probe) return undefined;
-  const matched = intersect(entries as WordEntry[], probe.exact);
-  const facets = Object.fromEntries(opts.facets.map((f, i) => [f, countFacet(columns[i] as Column, matched.ords, matched.n)]));
-  const page = topOf(matched, opts.limit, opts.after && { k: Number(opts.after.k), ord: probe.cursor! });
-  return { total: matched.n, items: await itemsByNumbers(db, tenantId, version, page), facets };
+  const category = opts.filter === undefined ? undefined : categoryOf(opts.filter);
+  if (opts.filter !== undefined && category === undefined) return undefined;
+  const facets = category === undefined || opts.facets.includes("category") ? opts.facets : [...opts.facets, "category"];
+  const loaded = await loadIndex(db, tenantId, version, words, facets);
+  if (!loaded) return undefined;
+  const columns = new Map(facets.map((f, i) => [f, loaded.columns[i]!]));
+  const keep = category === undefined ? undefined : inCategory(columns.get("category")!, category);
+  let after: { k: number; ord: number } | undefined;
+  if (opts.after) {
+    const ord = await numberOfId(db, tenantId, version, opts.after.id);
+    if (ord === undefined) return undefined;
+    after = { k: Number(opts.after.k), ord };
+  }
+  let exact = new Map<number, number>();
+  for (;;) {
+    const matched = intersect(loaded.entries, exact, keep);
+    const page = topOf(matched, opts.limit, after);
+    const fetched = await pageAndNumbers(db, tenantId, version, q, page);
+    if (!fetched) return undefined;
+    const found = new Map([...fetched.exact].filter(([ord]) => !keep || keep(ord)));
+    if (sameEntries(found, exact)) return { total: matched.n, items: fetched.items, facets: Object.fromEntries(opts.facets.map((f) => [f, countFacet(columns.get(f)!, matched.ords, matched.n)])) };
+    exact = found;
+  }
+}
+
+export interface IndexQuery {
+  facets: readonly string[];
+  /** Rows to return (callers ask one more than they show). */
+  limit: number;
+  after: After | undefined;
+  filter?: FilterNode | undefined;
+}
+
+const sameEntries = (a: Map<number, number>, b: Map<number, number>) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+
+/**
+ * The category of a filter that is one category ("search within a category": the storefront's
+ * category page with a query), if its id is plain ASCII, whose lower case is the same in
+ * JavaScript as in Postgres (the filter compares case-insensitively, compile.ts).
+ */
+function categoryOf(f: FilterNode): string | undefined {
+  if (!("field" in f) || f.field !== "categoryId" || f.op !== "EQ" || typeof f.value !== "string" || !/^[\x20-\x7e]+$/.test(f.value)) return undefined;
+  return f.value.toLowerCase();
+}
+
+/** Whether article `ord` is in category `id` (lower case), by its category list. */
+function inCategory(col: Column, id: string): (ord: number) => boolean {
+  const lists = new Uint8Array(col.groups!.map((list) => (list.some((v) => col.values[v]!.toLowerCase() === id) ? 1 : 0)));
+  const none = col.width === 1 ? 0xff : 0xffff;
+  return (ord) => {
+    const c = codeAt(col.codes, col.width, ord);
+    return c !== none && lists[c] === 1;
+  };
 }
 
 /** Matches as parallel arrays in number order: numbers and scores, the first `n` in use. */
@@ -74,7 +124,7 @@ interface Matched {
  * added in query order (float addition is not associative), plus 3 when every word's stem is
  * in the name; an article whose number is the query has the score the database gave it.
  */
-function intersect(entries: WordEntry[], exact: Map<number, number>): Matched {
+function intersect(entries: readonly WordEntry[], exact: Map<number, number>, keep: ((ord: number) => boolean) | undefined): Matched {
   const cap = Math.min(...entries.map((e) => e.codes.length / e.width)) + exact.size;
   const ords = new Int32Array(cap);
   const scores = new Float64Array(cap);
@@ -93,7 +143,7 @@ function intersect(entries: WordEntry[], exact: Map<number, number>): Matched {
     for (const e of entries) if (!(m &= e.bits[i]!)) break;
     if (!m) continue;
     for (let bit = 0; bit < 8; bit++) {
-      if (!(m & (128 >> bit))) continue;
+      if (!(m & (128 >> bit)) || (keep && !keep(i * 8 + bit))) continue;
       let score = 0;
       let inName = true;
       for (const e of entries) {
@@ -162,74 +212,90 @@ const numberOf = (tenantId: string, version: number, id: SQL) => sql`(SELECT s.c
   FROM search_index_ordinals s WHERE s.tenant_id = ${tenantId} AND s.catalog_version = ${version} AND s.article_ids[1] <= ${id}
   ORDER BY s.article_ids[1] DESC LIMIT 1)`;
 
-/**
- * The articles whose number is the query (they match whatever the words), with their score and
- * index number, and the number of the cursor's article; undefined when one has none.
- */
-async function probeNumbers(db: Database, tenantId: string, version: number, q: string, cursorId: string | undefined): Promise<{ exact: Map<number, number>; cursor: number | undefined } | undefined> {
-  const match = textMatch(tenantId, q)!;
-  const rows = await db.execute<{ ord: number | null; score: number | null; cursor: boolean }>(sql`
-    SELECT ${numberOf(tenantId, version, sql`a.article_id`)} AS ord, ${match.score} AS score, false AS cursor
-    FROM articles a WHERE a.tenant_id = ${tenantId} AND a.deleted_at IS NULL AND ${exactNumber(q)}
-    ${cursorId === undefined ? sql`` : sql`UNION ALL SELECT ${numberOf(tenantId, version, sql`${cursorId}::text`)}, NULL, true`}`);
-  if (rows.rows.some((r) => r.ord === null)) return undefined;
-  const exact = new Map(rows.rows.filter((r) => !r.cursor).map((r) => [Number(r.ord), Number(r.score)]));
-  const cursor = rows.rows.find((r) => r.cursor)?.ord;
-  return { exact, cursor: cursor === undefined || cursor === null ? undefined : Number(cursor) };
+/** The number of article `id` at the version; undefined when the index does not hold it. */
+async function numberOfId(db: Database, tenantId: string, version: number, id: string): Promise<number | undefined> {
+  const r = await db.execute<{ ord: number | null }>(sql`SELECT ${numberOf(tenantId, version, sql`${id}::text`)} AS ord`);
+  const ord = r.rows[0]?.ord;
+  return ord === null || ord === undefined ? undefined : Number(ord);
 }
 
-/** Display rows of a page of article numbers, in page order. */
-async function itemsByNumbers(db: Database, tenantId: string, version: number, page: { ord: number; score: number }[]): Promise<SearchItem[]> {
-  if (page.length === 0) return [];
+/**
+ * In one statement: the display rows of a page of article numbers, in page order (an article
+ * deleted since the version was indexed is left out, as itemsByIds leaves it out), and the
+ * articles whose number is the query with their index number and score; undefined when one of
+ * those has no number.
+ */
+async function pageAndNumbers(db: Database, tenantId: string, version: number, q: string, page: { ord: number; score: number }[]): Promise<{ items: SearchItem[]; exact: Map<number, number> } | undefined> {
   const chunk = sql.raw(String(ORDINAL_CHUNK));
-  const result = await db.execute<{ item: SearchItem; pos: number }>(sql`
-    SELECT ${itemJson(sql`0`)} AS item, r.pos::int AS pos
-    FROM unnest(${`{${page.map((p) => p.ord).join(",")}}`}::int[]) WITH ORDINALITY AS r(ord, pos)
-    JOIN search_index_ordinals s ON s.tenant_id = ${tenantId} AND s.catalog_version = ${version} AND s.chunk = r.ord / ${chunk}
-    JOIN articles a ON a.tenant_id = ${tenantId} AND a.article_id = s.article_ids[r.ord % ${chunk} + 1] AND a.deleted_at IS NULL
-    ORDER BY r.pos`);
-  // An article deleted since the version was indexed is left out, as itemsByIds leaves it out.
-  return result.rows.map(({ item, pos }) => ({ ...item, score: page[Number(pos) - 1]!.score, categoryIds: item.categoryIds ?? [] }));
+  const match = textMatch(tenantId, q)!;
+  const r = await db.execute<{ items: { i: SearchItem; p: number }[]; exact: { ord: number | null; score: number }[] }>(sql`
+    SELECT (SELECT coalesce(json_agg(json_build_object('i', ${itemJson(sql`0`)}, 'p', r.pos) ORDER BY r.pos), '[]')
+        FROM unnest(${`{${page.map((p) => p.ord).join(",")}}`}::int[]) WITH ORDINALITY AS r(ord, pos)
+        JOIN search_index_ordinals s ON s.tenant_id = ${tenantId} AND s.catalog_version = ${version} AND s.chunk = r.ord / ${chunk}
+        JOIN articles a ON a.tenant_id = ${tenantId} AND a.article_id = s.article_ids[r.ord % ${chunk} + 1] AND a.deleted_at IS NULL) AS items,
+      (SELECT coalesce(json_agg(json_build_object('ord', ${numberOf(tenantId, version, sql`a.article_id`)}, 'score', ${match.score})), '[]')
+        FROM articles a WHERE a.tenant_id = ${tenantId} AND a.deleted_at IS NULL AND ${exactNumber(q)}) AS exact`);
+  const row = r.rows[0]!;
+  if (row.exact.some((e) => e.ord === null)) return undefined;
+  return {
+    items: row.items.map(({ i, p }) => ({ ...i, score: page[p - 1]!.score, categoryIds: i.categoryIds ?? [] })),
+    exact: new Map(row.exact.map((e) => [Number(e.ord), Number(e.score)])),
+  };
 }
 
 /**
- * Entries (kind "word") or columns ("column") of `keys`, from the isolate's cache or in one
- * statement; undefined when one of them is not in the index of this version.
+ * The entries of `words` and the columns of `facets`, from the isolate's cache or, for those it
+ * does not hold, in one statement; undefined when one of them is not in the index of this version.
  */
-async function loadAll(db: Database, tenantId: string, version: number, kind: "word" | "column", keys: readonly string[]): Promise<(WordEntry | Column)[] | undefined> {
-  const id = (k: string) => `${tenantId}\u0000${version}\u0000${kind}\u0000${k}`;
-  const missing = keys.filter((k) => !cache.has(id(k)));
-  if (missing.length > 0) {
-    const list = sql.join(missing.map((k) => sql`${k}`), sql`, `);
-    const loaded = kind === "word" ? await readWords(db, tenantId, version, list) : await readColumns(db, tenantId, version, list);
-    for (const k of missing) {
-      const v = loaded.get(k) ?? null;
-      cache.set(id(k), v, v ? sizeOf(v) : 64);
-    }
+async function loadIndex(db: Database, tenantId: string, version: number, words: readonly string[], facets: readonly string[]): Promise<{ entries: WordEntry[]; columns: Column[] } | undefined> {
+  const id = (kind: string, k: string) => `${tenantId}\u0000${version}\u0000${kind}\u0000${k}`;
+  const missingWords = words.filter((w) => !cache.has(id("word", w)));
+  const missingFacets = facets.filter((f) => !cache.has(id("column", f)));
+  if (missingWords.length + missingFacets.length > 0) {
+    const r = await db.execute<{ words: WordRow[]; columns: ColumnRow[] }>(sql`
+      SELECT (SELECT coalesce(json_agg(json_build_object('word', word, 'width', width, 'ranks', ranks, 'bits', encode(bits, 'base64'), 'codes', encode(codes, 'base64'))), '[]')
+          FROM search_index_words WHERE tenant_id = ${tenantId} AND catalog_version = ${version} AND ${inList(sql`word`, missingWords)}) AS words,
+        (SELECT coalesce(json_agg(json_build_object('facet', facet, 'values', facet_values, 'groups', groups, 'width', width, 'codes', encode(codes, 'base64'))), '[]')
+          FROM search_index_columns WHERE tenant_id = ${tenantId} AND catalog_version = ${version} AND ${inList(sql`facet`, missingFacets)}) AS columns`);
+    const { words: wordRows, columns: columnRows } = r.rows[0]!;
+    const entries = new Map(wordRows.map((w) => [w.word, toEntry(w)]));
+    const columns = new Map(columnRows.map((c) => [c.facet, toColumn(c)]));
+    // A word or facet the index does not have is remembered too, so it is not asked for again.
+    for (const w of missingWords) cacheValue(id("word", w), entries.get(w) ?? null);
+    for (const f of missingFacets) cacheValue(id("column", f), columns.get(f) ?? null);
   }
-  const out = keys.map((k) => cache.get(id(k)));
-  return out.every((v): v is WordEntry | Column => v !== null && v !== undefined) ? out : undefined;
+  const entries = words.map((w) => cache.get(id("word", w)));
+  const columns = facets.map((f) => cache.get(id("column", f)));
+  if (entries.some((e) => !e) || columns.some((c) => !c)) return undefined;
+  return { entries: entries as WordEntry[], columns: columns as Column[] };
 }
 
-const sizeOf = (v: WordEntry | Column) => ("bits" in v ? v.bits.length * 5 + v.codes.length : v.codes.length + v.values.length * 32);
+const inList = (col: SQL, keys: readonly string[]) => (keys.length === 0 ? sql`false` : sql`${col} IN (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})`);
 
-async function readWords(db: Database, tenantId: string, version: number, list: SQL): Promise<Map<string, WordEntry>> {
-  const r = await db.execute<{ word: string; width: number; ranks: number[]; bits: string; codes: string }>(sql`
-    SELECT word, width, ranks, encode(bits, 'hex') AS bits, encode(codes, 'hex') AS codes
-    FROM search_index_words WHERE tenant_id = ${tenantId} AND catalog_version = ${version} AND word IN (${list})`);
-  return new Map(
-    r.rows.map((row) => {
-      const bits = fromHex(row.bits);
-      const before = new Uint32Array(bits.length);
-      for (let i = 1; i < bits.length; i++) before[i] = before[i - 1]! + POPCOUNT[bits[i - 1]!]!;
-      return [row.word, { bits, before, width: Number(row.width), codes: fromHex(row.codes), ranks: row.ranks.map(Number) }];
-    }),
-  );
+function cacheValue(key: string, v: WordEntry | Column | null): void {
+  cache.set(key, v, v === null ? 64 : "bits" in v ? v.bits.length * 5 + v.codes.length : v.codes.length + v.values.length * 32);
 }
 
-async function readColumns(db: Database, tenantId: string, version: number, list: SQL): Promise<Map<string, Column>> {
-  const r = await db.execute<{ facet: string; facet_values: string[]; groups: number[][] | null; width: number; codes: string }>(sql`
-    SELECT facet, facet_values, groups, width, encode(codes, 'hex') AS codes
-    FROM search_index_columns WHERE tenant_id = ${tenantId} AND catalog_version = ${version} AND facet IN (${list})`);
-  return new Map(r.rows.map((row) => [row.facet, { values: row.facet_values, groups: row.groups, width: Number(row.width), codes: fromHex(row.codes) }]));
+interface WordRow {
+  word: string;
+  width: number;
+  ranks: number[];
+  bits: string;
+  codes: string;
 }
+interface ColumnRow {
+  facet: string;
+  values: string[];
+  groups: number[][] | null;
+  width: number;
+  codes: string;
+}
+
+function toEntry(row: WordRow): WordEntry {
+  const bits = fromBase64(row.bits);
+  const before = new Uint32Array(bits.length);
+  for (let i = 1; i < bits.length; i++) before[i] = before[i - 1]! + POPCOUNT[bits[i - 1]!]!;
+  return { bits, before, width: row.width, codes: fromBase64(row.codes), ranks: row.ranks };
+}
+
+const toColumn = (row: ColumnRow): Column => ({ values: row.values, groups: row.groups, width: row.width, codes: fromBase64(row.codes) });

@@ -96,11 +96,11 @@ async function answer(db: Database, tenantId: string, req: SearchRequest, correc
   let facets: SearchResponse["facets"];
   let rows: SearchItem[];
   let more: boolean;
-  const fromSummary = summary && req.facets.every((f) => f in summary.facets);
+  const summaryAnswers = summary && req.facets.every((f) => f in summary.facets);
   // Common words only, relevance order, no filter but one category: from the word index when built.
   const indexed =
-    !fromSummary && version !== undefined && req.sort === "relevance" ? await answerFromIndex(db, tenantId, version, q, { facets: req.facets, limit: req.limit + 1, after: cursor, filter: req.filter }) : undefined;
-  if (fromSummary) {
+    !summaryAnswers && version !== undefined && req.sort === "relevance" ? await answerFromIndex(db, tenantId, version, q, { facets: req.facets, limit: req.limit + 1, after: cursor, filter: req.filter }) : undefined;
+  if (summaryAnswers) {
     ctx.answeredBy?.("summary");
     ctx.background?.((bg) => countSummaryHit(bg, tenantId, version!, summary.key));
     total = summary.total;

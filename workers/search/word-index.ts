@@ -71,7 +71,8 @@ export async function answerFromIndex(db: Database, tenantId: string, version: n
     after = { k: Number(opts.after.k), ord };
   }
   let exact = new Map<number, number>();
-  for (;;) {
+  // Twice at most, unless those articles change between the reads: then the database answers.
+  for (let attempt = 0; attempt < 3; attempt++) {
     const matched = intersect(loaded.entries, exact, keep);
     const page = topOf(matched, opts.limit, after);
     const fetched = await pageAndNumbers(db, tenantId, version, q, page);
@@ -80,6 +81,7 @@ export async function answerFromIndex(db: Database, tenantId: string, version: n
     if (sameEntries(found, exact)) return { total: matched.n, items: fetched.items, facets: Object.fromEntries(opts.facets.map((f) => [f, countFacet(columns.get(f)!, matched.ords, matched.n)])) };
     exact = found;
   }
+  return undefined;
 }
 
 export interface IndexQuery {

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FilterNode } from "../../schema/query-descriptor.ts";
 import { articles, searchIndexBuilds, searchIndexColumns, searchIndexWords, searchWords, tenants } from "../../schema/index.ts";
 import { openDatabase } from "../../workers/db/client.ts";
-import { buildWordIndex } from "../../workers/search/index-build.ts";
+import { buildWordIndex, gapsOf } from "../../workers/search/index-build.ts";
+import { fromBase64, fromGaps } from "../../workers/search/index-format.ts";
 import { IsolateCache } from "../../workers/search/isolate-cache.ts";
 import { textMatch } from "../../workers/search/match.ts";
 import { type AnswerSource, search, type SearchRequest } from "../../workers/search/query.ts";
@@ -129,6 +130,28 @@ describe("word index (common words counted, ranked and faceted in the Worker)", 
       if (fromIndex!.total > 0) matched++;
     }
     expect(matched).toBeGreaterThan(5);
+  });
+
+  it("holds a rare word's matches as gaps and a common word's as a bitmap, and answers them together as the database does", async () => {
+    const forms = await db.execute<{ word: string; gaps: boolean }>(sql`SELECT word, gaps IS NOT NULL AS gaps FROM search_index_words WHERE tenant_id = ${tenantId} AND catalog_version = 1 ORDER BY matches, word`);
+    const rare = forms.rows.filter((f) => f.gaps).map((f) => f.word);
+    const common = forms.rows.filter((f) => !f.gaps).map((f) => f.word);
+    expect(common).toEqual(expect.arrayContaining(["stahl", "zylinderschraube"]));
+    expect(rare.length).toBeGreaterThan(20);
+    for (const q of [`${rare.at(-1)} stahl`, `stahl ${rare.at(-1)}`, `${rare.at(-1)} ${rare.at(-2)}`, `${rare.at(-1)} ${common[0]} stahl`, "Zylinderschraube Kupfer"]) {
+      for (const filter of [undefined, { field: "categoryId", op: "EQ", value: "G-1" } as FilterNode]) {
+        const fromIndex = await answerFromIndex(db, tenantId, 1, q, { facets: FACETS, limit: 1000, after: undefined, filter });
+        expect(fromIndex, q).toEqual(await fromDatabase(q, FACETS, 1000, undefined, filter));
+      }
+    }
+  });
+
+  it("reads gaps of any size back as the numbers they were made of", async () => {
+    for (const ords of [[], [0], [3], [0, 1, 2, 130, 131, 20_000, 3_000_000, 300_000_000, 300_000_127]]) {
+      const values = ords.length === 0 ? sql`(SELECT 1 AS ord WHERE false) v` : sql`(VALUES ${sql.join(ords.map((o) => sql`(${o}::int)`), sql`, `)}) v(ord)`;
+      const r = await db.execute<{ b: string }>(sql`SELECT encode(${gapsOf(values)}, 'base64') AS b`);
+      expect([...fromGaps(fromBase64(r.rows[0]!.b), ords.length)]).toEqual(ords);
+    }
   });
 
   it("puts an article whose number is the query in, ranked as the database ranks it", async () => {

@@ -91,25 +91,47 @@ function categoryColumn(tenantId: string, version: number): SQL {
 }
 
 /**
+ * A word whose matches are fewer than one in this many articles is stored as gaps: with an
+ * average gap of 16 or more most gaps take one byte, so the gaps are at most about half the bitmap.
+ */
+const GAPS_BELOW = 16;
+
+/**
+ * The gaps between the numbers (`ord`, distinct, >= 0) of relation `rel`, ascending, the first
+ * from -1, as bytes (schema/search-index.ts): each gap in 7-bit groups, least significant first,
+ * all but the last with the high bit set (unsigned LEB128). A gap's bytes are composed into one
+ * bigint per row and written as hex: no row per byte, so 40k gaps take ~30 ms.
+ */
+export function gapsOf(rel: SQL): SQL {
+  const lengths = [1, 2, 3, 4, 5].map((len) => `WHEN ${len} THEN ${Array.from({ length: len }, (_, k) => `((((gap >> ${7 * k}) & 127) | ${k < len - 1 ? 128 : 0}) << ${8 * (len - 1 - k)})`).join(" | ")}`);
+  return sql`(SELECT decode(coalesce(string_agg(lpad(to_hex(CASE len ${sql.raw(lengths.join(" "))} END), 2 * len, '0'), '' ORDER BY ord), ''), 'hex')
+    FROM (SELECT ord, gap, 1 + (gap >= 128)::int + (gap >= 16384)::int + (gap >= 2097152)::int + (gap >= 268435456)::int AS len
+      FROM (SELECT ord, (ord - coalesce(lag(ord) OVER (ORDER BY ord), -1))::int8 AS gap FROM ${rel}) x) gp)`;
+}
+
+/**
  * One word's entry: its matches (the tsquery a query of it matches by, expansions included) as a
- * bitmap over the numbers, and per match its rank and whether its stem is in the name. Nothing is
- * written for a stop word (the database leaves it out of a query, so no entry can stand for it)
- * or for one with more distinct ranks than two bytes code.
+ * bitmap over the numbers or, for a rarer word, as gaps between them (schema/search-index.ts),
+ * and per match its rank and whether its stem is in the name. Nothing is written for a stop word
+ * (the database leaves it out of a query, so no entry can stand for it) or for one with more
+ * distinct ranks than two bytes code.
  */
 function wordEntry(tenantId: string, version: number, w: string, n: number): SQL {
-  return sql`INSERT INTO search_index_words (tenant_id, catalog_version, word, matches, bits, width, codes, ranks)
+  return sql`INSERT INTO search_index_words (tenant_id, catalog_version, word, matches, bits, gaps, width, codes, ranks)
     WITH m AS MATERIALIZED (SELECT o.ord, ${wordRank(w)} AS r, ${stemInName(normalize(w))} AS in_name
         FROM articles a JOIN search_index_numbers o ON o.article_id = a.article_id
         WHERE a.tenant_id = ${tenantId} AND a.deleted_at IS NULL AND a.search @@ ${expandedWord(tenantId, w)}),
       d AS MATERIALIZED (SELECT r, (row_number() OVER (ORDER BY r) - 1)::int AS ri FROM (SELECT DISTINCT r FROM m) x),
       w AS (SELECT CASE WHEN count(*) <= 128 THEN 1 WHEN count(*) <= 32768 THEN 2 END AS width FROM d),
-      b AS (SELECT ord >> 3 AS i, bit_or(128 >> (ord & 7)) AS v FROM m GROUP BY 1)
+      b AS (SELECT ord >> 3 AS i, bit_or(128 >> (ord & 7)) AS v FROM m GROUP BY 1),
+      f AS (SELECT count(*) * ${sql.raw(String(GAPS_BELOW))} < ${n} AS gaps FROM m)
     SELECT ${tenantId}, ${version}, ${w}, (SELECT count(*)::int FROM m),
-      (SELECT decode(coalesce(string_agg(lpad(to_hex(coalesce(b.v, 0)), 2, '0'), '' ORDER BY g.i), ''), 'hex') FROM generate_series(0, ${Math.ceil(n / 8) - 1}) g(i) LEFT JOIN b ON b.i = g.i),
+      CASE WHEN NOT f.gaps THEN (SELECT decode(coalesce(string_agg(lpad(to_hex(coalesce(b.v, 0)), 2, '0'), '' ORDER BY g.i), ''), 'hex') FROM generate_series(0, ${Math.ceil(n / 8) - 1}) g(i) LEFT JOIN b ON b.i = g.i) END,
+      CASE WHEN f.gaps THEN ${gapsOf(sql`m`)} END,
       w.width,
       (SELECT decode(coalesce(string_agg(lpad(to_hex(d.ri * 2 + m.in_name::int), 2 * w.width, '0'), '' ORDER BY m.ord), ''), 'hex') FROM m JOIN d ON d.r = m.r),
       (SELECT coalesce(array_agg(r ORDER BY ri), '{}') FROM d)
-    FROM w WHERE w.width IS NOT NULL AND numnode(plainto_tsquery('german', ${w})) > 0`;
+    FROM w, f WHERE w.width IS NOT NULL AND numnode(plainto_tsquery('german', ${w})) > 0`;
 }
 
 /** Drops the word index of every version before `version`. */

@@ -27,3 +27,20 @@ export function fromBase64(b64: string): Uint8Array {
 
 /** The code at `i` of a column of `width`-byte big-endian codes. */
 export const codeAt = (codes: Uint8Array, width: number, i: number): number => (width === 1 ? codes[i]! : (codes[2 * i]! << 8) | codes[2 * i + 1]!);
+
+/** The `n` numbers whose gaps (unsigned LEB128, the first from -1) `bytes` holds. */
+export function fromGaps(bytes: Uint8Array, n: number): Int32Array {
+  const ords = new Int32Array(n);
+  let ord = -1;
+  let b = 0;
+  for (let i = 0; i < n; i++) {
+    let gap = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[b++]!;
+      gap |= (byte & 127) << shift;
+      if (byte < 128) break;
+    }
+    ords[i] = ord += gap;
+  }
+  return ords;
+}

@@ -2,20 +2,23 @@ import { type SQL, sql } from "drizzle-orm";
 import type { FilterNode } from "../../schema/query-descriptor.ts";
 import type { FacetCounts } from "../../schema/search.ts";
 import type { Database } from "../db/client.ts";
-import { codeAt, fromBase64, indexableWord, MAX_INDEXED_QUERY_WORDS, ORDINAL_CHUNK } from "./index-format.ts";
+import { codeAt, fromBase64, fromGaps, indexableWord, MAX_INDEXED_QUERY_WORDS, ORDINAL_CHUNK } from "./index-format.ts";
 import { exactNumber, textMatch } from "./match.ts";
 import { queryWords } from "./normalize.ts";
 import { type After, FACET_VALUES, itemJson, type SearchItem } from "./statement.ts";
 import { IsolateCache } from "./isolate-cache.ts";
 
-/** One word's matches at a version (schema/search-index.ts), with the set bits before each byte. */
-interface WordEntry {
-  bits: Uint8Array;
-  before: Uint32Array;
+/**
+ * One word's matches at a version (schema/search-index.ts): a common word's as a bitmap with the
+ * set bits before each byte, a rarer word's as its match numbers (ascending); the codes of the
+ * matches in number order either way.
+ */
+type WordEntry = ({ bits: Uint8Array; before: Uint32Array } | { ords: Int32Array }) & {
+  matches: number;
   width: number;
   codes: Uint8Array;
   ranks: number[];
-}
+};
 
 /** One facet's values by article number. */
 interface Column {
@@ -122,12 +125,12 @@ interface Matched {
 }
 
 /**
- * The articles matching every word, scored as match.ts scores them: each word's rank x10,
- * added in query order (float addition is not associative), plus 3 when every word's stem is
- * in the name; an article whose number is the query has the score the database gave it.
+ * The articles matching every word, scored as match.ts scores them (scoreOf), in number order;
+ * an article whose number is the query has the score the database gave it. Driven by the
+ * rarest word held as numbers when there is one, else byte by byte over the bitmaps.
  */
 function intersect(entries: readonly WordEntry[], exact: Map<number, number>, keep: ((ord: number) => boolean) | undefined): Matched {
-  const cap = Math.min(...entries.map((e) => e.codes.length / e.width)) + exact.size;
+  const cap = Math.min(...entries.map((e) => e.matches)) + exact.size;
   const ords = new Int32Array(cap);
   const scores = new Float64Array(cap);
   let n = 0;
@@ -139,25 +142,60 @@ function intersect(entries: readonly WordEntry[], exact: Map<number, number>, ke
     ords[n] = ord;
     scores[n++] = exact.get(ord) ?? score;
   };
-  const bytes = entries[0]!.bits.length;
-  for (let i = 0; i < bytes; i++) {
-    let m = 0xff;
-    for (const e of entries) if (!(m &= e.bits[i]!)) break;
-    if (!m) continue;
-    for (let bit = 0; bit < 8; bit++) {
-      if (!(m & (128 >> bit)) || (keep && !keep(i * 8 + bit))) continue;
-      let score = 0;
-      let inName = true;
-      for (const e of entries) {
-        const c = codeAt(e.codes, e.width, e.before[i]! + POPCOUNT[e.bits[i]! & (0xff00 >> bit) & 0xff]!);
-        score += e.ranks[c >> 1]! * 10;
-        inName &&= (c & 1) === 1;
+  const at = new Int32Array(entries.length);
+  const lists = entries.filter((e): e is Extract<WordEntry, { ords: Int32Array }> => "ords" in e);
+  if (lists.length > 0) {
+    const driver = lists.reduce((a, b) => (b.matches < a.matches ? b : a));
+    const cursors = new Int32Array(entries.length);
+    for (const ord of driver.ords) {
+      if ((keep && !keep(ord)) || !entries.every((e, k) => (at[k] = positionOf(e, ord, cursors, k)) >= 0)) continue;
+      push(ord, scoreOf(entries, at));
+    }
+  } else {
+    const bitmaps = entries as readonly Extract<WordEntry, { bits: Uint8Array }>[];
+    const bytes = bitmaps[0]!.bits.length;
+    for (let i = 0; i < bytes; i++) {
+      let m = 0xff;
+      for (const e of bitmaps) if (!(m &= e.bits[i]!)) break;
+      if (!m) continue;
+      for (let bit = 0; bit < 8; bit++) {
+        if (!(m & (128 >> bit)) || (keep && !keep(i * 8 + bit))) continue;
+        for (let k = 0; k < bitmaps.length; k++) at[k] = bitmaps[k]!.before[i]! + POPCOUNT[bitmaps[k]!.bits[i]! & (0xff00 >> bit) & 0xff]!;
+        push(i * 8 + bit, scoreOf(entries, at));
       }
-      push(i * 8 + bit, score + (inName ? 3 : 0));
     }
   }
   for (; p < pending.length; p++) (ords[n] = pending[p]!), (scores[n++] = exact.get(pending[p]!)!);
   return { ords, scores, n };
+}
+
+/**
+ * Where match `ord` is among entry `e`'s matches, -1 when it is not one of them; a list is read
+ * forward from its cursor (`cursors[k]`), as the numbers asked for only grow.
+ */
+function positionOf(e: WordEntry, ord: number, cursors: Int32Array, k: number): number {
+  if ("bits" in e) {
+    const i = ord >> 3;
+    const bit = ord & 7;
+    return e.bits[i]! & (128 >> bit) ? e.before[i]! + POPCOUNT[e.bits[i]! & (0xff00 >> bit) & 0xff]! : -1;
+  }
+  let c = cursors[k]!;
+  while (c < e.matches && e.ords[c]! < ord) c++;
+  cursors[k] = c;
+  return e.ords[c] === ord ? c : -1;
+}
+
+/** Each word's rank x10, added in query order (float addition is not associative), plus 3 when every word's stem is in the name. */
+function scoreOf(entries: readonly WordEntry[], at: Int32Array): number {
+  let score = 0;
+  let inName = true;
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k]!;
+    const c = codeAt(e.codes, e.width, at[k]!);
+    score += e.ranks[c >> 1]! * 10;
+    inName &&= (c & 1) === 1;
+  }
+  return score + (inName ? 3 : 0);
 }
 
 /**
@@ -255,7 +293,7 @@ async function loadIndex(db: Database, tenantId: string, version: number, words:
   const missingFacets = facets.filter((f) => !cache.has(id("column", f)));
   if (missingWords.length + missingFacets.length > 0) {
     const r = await db.execute<{ words: WordRow[]; columns: ColumnRow[] }>(sql`
-      SELECT (SELECT coalesce(json_agg(json_build_object('word', word, 'width', width, 'ranks', ranks, 'bits', encode(bits, 'base64'), 'codes', encode(codes, 'base64'))), '[]')
+      SELECT (SELECT coalesce(json_agg(json_build_object('word', word, 'matches', matches, 'width', width, 'ranks', ranks, 'bits', encode(bits, 'base64'), 'gaps', encode(gaps, 'base64'), 'codes', encode(codes, 'base64'))), '[]')
           FROM search_index_words WHERE tenant_id = ${tenantId} AND catalog_version = ${version} AND ${inList(sql`word`, missingWords)}) AS words,
         (SELECT coalesce(json_agg(json_build_object('facet', facet, 'values', facet_values, 'groups', groups, 'width', width, 'codes', encode(codes, 'base64'))), '[]')
           FROM search_index_columns WHERE tenant_id = ${tenantId} AND catalog_version = ${version} AND ${inList(sql`facet`, missingFacets)}) AS columns`);
@@ -275,14 +313,17 @@ async function loadIndex(db: Database, tenantId: string, version: number, words:
 const inList = (col: SQL, keys: readonly string[]) => (keys.length === 0 ? sql`false` : sql`${col} IN (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})`);
 
 function cacheValue(key: string, v: WordEntry | Column | null): void {
-  cache.set(key, v, v === null ? 64 : "bits" in v ? v.bits.length * 5 + v.codes.length : v.codes.length + v.values.length * 32);
+  cache.set(key, v, v === null ? 64 : "values" in v ? v.codes.length + v.values.length * 32 : ("bits" in v ? v.bits.length * 5 : v.ords.length * 4) + v.codes.length);
 }
 
 interface WordRow {
   word: string;
+  matches: number;
   width: number;
   ranks: number[];
-  bits: string;
+  /** One of the two, the other null. */
+  bits: string | null;
+  gaps: string | null;
   codes: string;
 }
 interface ColumnRow {
@@ -294,10 +335,12 @@ interface ColumnRow {
 }
 
 function toEntry(row: WordRow): WordEntry {
-  const bits = fromBase64(row.bits);
+  const common = { matches: row.matches, width: row.width, codes: fromBase64(row.codes), ranks: row.ranks };
+  if (row.gaps !== null) return { ...common, ords: fromGaps(fromBase64(row.gaps), row.matches) };
+  const bits = fromBase64(row.bits!);
   const before = new Uint32Array(bits.length);
   for (let i = 1; i < bits.length; i++) before[i] = before[i - 1]! + POPCOUNT[bits[i - 1]!]!;
-  return { bits, before, width: row.width, codes: fromBase64(row.codes), ranks: row.ranks };
+  return { ...common, bits, before };
 }
 
 const toColumn = (row: ColumnRow): Column => ({ values: row.values, groups: row.groups, width: row.width, codes: fromBase64(row.codes) });

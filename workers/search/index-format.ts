@@ -1,4 +1,4 @@
-import { isSpelledOutStopWord, normalize } from "./normalize.ts";
+import { isSpelledOutStopWord, normalize, partOfWords } from "./normalize.ts";
 
 /** Article ids to a row of search_index_ordinals: ~1.5 KB, so a row stays inline and uncompressed. */
 export const ORDINAL_CHUNK = 128;
@@ -8,11 +8,16 @@ export const NONE = 0xffff;
 export const MAX_INDEXED_QUERY_WORDS = 5;
 
 /**
- * A word the index can stand for: letters only, 4 or more once spelled out. Such a word is
- * matched as typed or as part of a name word (expandedWord), ranked on its own (wordRank) and
- * is its own substring term (substringTerms): everything a query does with it is per word.
+ * A word the index can stand for: once spelled out one run of letters and digits that may be
+ * part of a longer word (partOfWords: "edelstahl", "m10x40", "a2"), not a stop word. Such a word
+ * is matched as typed or as part of a name word (expandedWord) and ranked on its own (wordRank);
+ * one of 4 or more characters is its own substring term (isTerm), a shorter one is none:
+ * everything a query does with it is per word.
  */
-export const indexableWord = (w: string): boolean => /^[a-zäöüß]+$/.test(w) && /^[a-z]{4,}$/.test(normalize(w)) && !isSpelledOutStopWord(normalize(w));
+export const indexableWord = (w: string): boolean => /^[a-zäöüß0-9]+$/.test(w) && partOfWords(normalize(w)) && !isSpelledOutStopWord(normalize(w));
+
+/** Whether an indexable word is one of the query's substring terms (match.ts substringTerms): the ones whose stem must be in the name for the bonus. */
+export const isTerm = (w: string): boolean => normalize(w).length >= 4;
 
 /**
  * Bytes from `encode(x, 'base64')` (a third more than the bytes on the wire, against twice for

@@ -10,7 +10,7 @@ import { cleanQuery } from "./normalize.ts";
 import type { SearchRequest } from "./query.ts";
 import { rollable, rollSummary, runChanges, type StoredSummary } from "./roll.ts";
 import { evaluate, SUMMARY_FACET_VALUES } from "./statement.ts";
-import { buildWordIndex, dropWordIndexBefore, type IndexBuild } from "./index-build.ts";
+import { buildWordIndex, dictionaryWords, dropWordIndexBefore, type IndexBuild } from "./index-build.ts";
 import { tenantConfigSchema } from "../../schema/tenant-config.ts";
 
 /** Ranked ids a summary keeps: the first 1,000 results (the largest page) need no ranking. */
@@ -179,7 +179,7 @@ export async function warmSummaries(db: Database, tenantId: string, opts: WarmOp
     .where(and(eq(searchSummaries.tenantId, tenantId), eq(searchSummaries.catalogVersion, from)))
     .orderBy(desc(searchSummaries.hits), desc(searchSummaries.computedMs))
     .limit(opts.limit ?? CARRIED);
-  const indexed = await buildWordIndex(db, tenantId, to, await seedWords(db, tenantId, opts), await indexedFacets(db, tenantId, hot));
+  const indexed = await buildWordIndex(db, tenantId, to, await dictionaryWords(db, tenantId), await indexedFacets(db, tenantId, hot));
   const worthRolling = hot.filter((h) => h.computedMs >= (opts.rollMinMs ?? ROLL_MIN_COMPUTED_MS));
   const rolled = opts.runId ? await rollForward(db, tenantId, worthRolling, opts.runId, from, to) : new Set<string>();
   const pending: { request: SummaryRequest; facets: FacetCounts }[] = hot.filter((h) => !rolled.has(h.queryKey));

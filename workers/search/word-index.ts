@@ -2,9 +2,9 @@ import { type SQL, sql } from "drizzle-orm";
 import type { FilterNode } from "../../schema/query-descriptor.ts";
 import type { FacetCounts } from "../../schema/search.ts";
 import type { Database } from "../db/client.ts";
-import { codeAt, fromBase64, fromGaps, indexableWord, MAX_INDEXED_QUERY_WORDS, ORDINAL_CHUNK } from "./index-format.ts";
+import { codeAt, fromBase64, fromGaps, indexableWord, isTerm, MAX_INDEXED_QUERY_WORDS, ORDINAL_CHUNK } from "./index-format.ts";
 import { exactNumber, textMatch } from "./match.ts";
-import { queryWords } from "./normalize.ts";
+import { looksLikeNumber, queryWords } from "./normalize.ts";
 import { type After, FACET_VALUES, itemJson, type SearchItem } from "./statement.ts";
 import { IsolateCache } from "./isolate-cache.ts";
 
@@ -59,7 +59,8 @@ const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => b.toString(2).replac
  */
 export async function answerFromIndex(db: Database, tenantId: string, version: number, q: string, opts: IndexQuery): Promise<IndexAnswer | undefined> {
   const words = queryWords(q).map((w) => w.toLowerCase());
-  if (words.length === 0 || words.length > MAX_INDEXED_QUERY_WORDS || !words.every(indexableWord)) return undefined;
+  // One word with a digit ("M10x40") is an article-number prefix too, which the index does not hold.
+  if (words.length === 0 || words.length > MAX_INDEXED_QUERY_WORDS || !words.every(indexableWord) || looksLikeNumber(q)) return undefined;
   const category = opts.filter === undefined ? undefined : categoryOf(opts.filter);
   if (opts.filter !== undefined && category === undefined) return undefined;
   const facets = category === undefined || opts.facets.includes("category") ? opts.facets : [...opts.facets, "category"];
@@ -76,7 +77,7 @@ export async function answerFromIndex(db: Database, tenantId: string, version: n
   let exact = new Map<number, number>();
   // Twice at most, unless those articles change between the reads: then the database answers.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const matched = intersect(loaded.entries, exact, keep);
+    const matched = intersect(loaded.entries, words.map(isTerm), exact, keep);
     const page = topOf(matched, opts.limit, after);
     const fetched = await pageAndNumbers(db, tenantId, version, q, page);
     if (!fetched) return undefined;
@@ -125,11 +126,11 @@ interface Matched {
 }
 
 /**
- * The articles matching every word, scored as match.ts scores them (scoreOf), in number order;
+ * The articles matching every word (`terms`: which are substring terms), scored as match.ts scores them (scoreOf), in number order;
  * an article whose number is the query has the score the database gave it. Driven by the
  * rarest word held as numbers when there is one, else byte by byte over the bitmaps.
  */
-function intersect(entries: readonly WordEntry[], exact: Map<number, number>, keep: ((ord: number) => boolean) | undefined): Matched {
+function intersect(entries: readonly WordEntry[], terms: readonly boolean[], exact: Map<number, number>, keep: ((ord: number) => boolean) | undefined): Matched {
   const cap = Math.min(...entries.map((e) => e.matches)) + exact.size;
   const ords = new Int32Array(cap);
   const scores = new Float64Array(cap);
@@ -149,7 +150,7 @@ function intersect(entries: readonly WordEntry[], exact: Map<number, number>, ke
     const cursors = new Int32Array(entries.length);
     for (const ord of driver.ords) {
       if ((keep && !keep(ord)) || !entries.every((e, k) => (at[k] = positionOf(e, ord, cursors, k)) >= 0)) continue;
-      push(ord, scoreOf(entries, at));
+      push(ord, scoreOf(entries, terms, at));
     }
   } else {
     const bitmaps = entries as readonly Extract<WordEntry, { bits: Uint8Array }>[];
@@ -161,7 +162,7 @@ function intersect(entries: readonly WordEntry[], exact: Map<number, number>, ke
       for (let bit = 0; bit < 8; bit++) {
         if (!(m & (128 >> bit)) || (keep && !keep(i * 8 + bit))) continue;
         for (let k = 0; k < bitmaps.length; k++) at[k] = bitmaps[k]!.before[i]! + POPCOUNT[bitmaps[k]!.bits[i]! & (0xff00 >> bit) & 0xff]!;
-        push(i * 8 + bit, scoreOf(entries, at));
+        push(i * 8 + bit, scoreOf(entries, terms, at));
       }
     }
   }
@@ -185,15 +186,18 @@ function positionOf(e: WordEntry, ord: number, cursors: Int32Array, k: number): 
   return e.ords[c] === ord ? c : -1;
 }
 
-/** Each word's rank x10, added in query order (float addition is not associative), plus 3 when every word's stem is in the name. */
-function scoreOf(entries: readonly WordEntry[], at: Int32Array): number {
+/**
+ * Each word's rank x10, added in query order (float addition is not associative), plus 3 when
+ * the stem of every substring term is in the name (none when the query has no term: "a2 m8").
+ */
+function scoreOf(entries: readonly WordEntry[], terms: readonly boolean[], at: Int32Array): number {
   let score = 0;
-  let inName = true;
+  let inName = terms.includes(true);
   for (let k = 0; k < entries.length; k++) {
     const e = entries[k]!;
     const c = codeAt(e.codes, e.width, at[k]!);
     score += e.ranks[c >> 1]! * 10;
-    inName &&= (c & 1) === 1;
+    if (terms[k]) inName &&= (c & 1) === 1;
   }
   return score + (inName ? 3 : 0);
 }

@@ -126,9 +126,10 @@ interface Matched {
 }
 
 /**
- * The articles matching every word (`terms`: which are substring terms), scored as match.ts scores them (scoreOf), in number order;
- * an article whose number is the query has the score the database gave it. Driven by the
- * rarest word held as numbers when there is one, else byte by byte over the bitmaps.
+ * The articles matching every word (`terms`: which words are substring terms), in number order,
+ * scored as match.ts scores them (scoreOf); an article whose number is the query has the score
+ * the database gave it. Driven by the rarest word held as numbers when there is one, else byte
+ * by byte over the bitmaps.
  */
 function intersect(entries: readonly WordEntry[], terms: readonly boolean[], exact: Map<number, number>, keep: ((ord: number) => boolean) | undefined): Matched {
   const cap = Math.min(...entries.map((e) => e.matches)) + exact.size;
@@ -161,7 +162,7 @@ function intersect(entries: readonly WordEntry[], terms: readonly boolean[], exa
       if (!m) continue;
       for (let bit = 0; bit < 8; bit++) {
         if (!(m & (128 >> bit)) || (keep && !keep(i * 8 + bit))) continue;
-        for (let k = 0; k < bitmaps.length; k++) at[k] = bitmaps[k]!.before[i]! + POPCOUNT[bitmaps[k]!.bits[i]! & (0xff00 >> bit) & 0xff]!;
+        for (let k = 0; k < bitmaps.length; k++) at[k] = bitPosition(bitmaps[k]!, i, bit);
         push(i * 8 + bit, scoreOf(entries, terms, at));
       }
     }
@@ -175,16 +176,15 @@ function intersect(entries: readonly WordEntry[], terms: readonly boolean[], exa
  * forward from its cursor (`cursors[k]`), as the numbers asked for only grow.
  */
 function positionOf(e: WordEntry, ord: number, cursors: Int32Array, k: number): number {
-  if ("bits" in e) {
-    const i = ord >> 3;
-    const bit = ord & 7;
-    return e.bits[i]! & (128 >> bit) ? e.before[i]! + POPCOUNT[e.bits[i]! & (0xff00 >> bit) & 0xff]! : -1;
-  }
+  if ("bits" in e) return e.bits[ord >> 3]! & (128 >> (ord & 7)) ? bitPosition(e, ord >> 3, ord & 7) : -1;
   let c = cursors[k]!;
   while (c < e.matches && e.ords[c]! < ord) c++;
   cursors[k] = c;
   return e.ords[c] === ord ? c : -1;
 }
+
+/** Where the set bit `bit` of byte `i` is among a bitmap's matches: the set bits before it. */
+const bitPosition = (e: { bits: Uint8Array; before: Uint32Array }, i: number, bit: number): number => e.before[i]! + POPCOUNT[e.bits[i]! & (0xff00 >> bit) & 0xff]!;
 
 /**
  * Each word's rank x10, added in query order (float addition is not associative), plus 3 when
@@ -192,14 +192,15 @@ function positionOf(e: WordEntry, ord: number, cursors: Int32Array, k: number): 
  */
 function scoreOf(entries: readonly WordEntry[], terms: readonly boolean[], at: Int32Array): number {
   let score = 0;
-  let inName = terms.includes(true);
+  let termsInName = 0;
+  let termCount = 0;
   for (let k = 0; k < entries.length; k++) {
     const e = entries[k]!;
     const c = codeAt(e.codes, e.width, at[k]!);
     score += e.ranks[c >> 1]! * 10;
-    if (terms[k]) inName &&= (c & 1) === 1;
+    if (terms[k]) (termCount++, (termsInName += c & 1));
   }
-  return score + (inName ? 3 : 0);
+  return score + (termCount > 0 && termsInName === termCount ? 3 : 0);
 }
 
 /**

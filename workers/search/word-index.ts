@@ -47,10 +47,11 @@ const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => b.toString(2).replac
 /**
  * A relevance-sorted page, the total and the facets of `q` from the word index of `version`,
  * the same as the database gives them (statement.ts `evaluate`): the matches are the AND of
- * the words' bitmaps plus the articles whose number is the query, each scored by adding up its
+ * the words' matches plus the articles whose number is the query, each scored by adding up its
  * words' ranks as the database does. Undefined when the index cannot answer: a word that is
- * not indexable or not indexed at this version, a facet without a column, a filter other than
- * one category, or an article the index does not number (the catalog moved since it was built).
+ * not indexable or not indexed at this version, a query of one word with a digit (also an
+ * article-number prefix), a facet without a column, a filter other than one category, or an
+ * article the index does not number (the catalog moved since it was built).
  *
  * Round trips: the entries and columns this isolate does not hold yet (one statement), then
  * the page's rows together with the articles whose number is the query (almost never any: a

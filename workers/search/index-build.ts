@@ -127,8 +127,8 @@ function wordEntry(tenantId: string, version: number, w: string, n: number): SQL
       d AS MATERIALIZED (SELECT r, (row_number() OVER (ORDER BY r) - 1)::int AS ri FROM (SELECT DISTINCT r FROM m) x),
       w AS (SELECT CASE WHEN count(*) <= 128 THEN 1 WHEN count(*) <= 32768 THEN 2 END AS width FROM d),
       b AS (SELECT ord >> 3 AS i, bit_or(128 >> (ord & 7)) AS v FROM m GROUP BY 1),
-      f AS (SELECT count(*) * ${sql.raw(String(GAPS_BELOW))} < ${n} AS gaps FROM m)
-    SELECT ${tenantId}, ${version}, ${w}, (SELECT count(*)::int FROM m),
+      f AS (SELECT count(*)::int AS matches, count(*) * ${sql.raw(String(GAPS_BELOW))} < ${n} AS gaps FROM m)
+    SELECT ${tenantId}, ${version}, ${w}, f.matches,
       CASE WHEN NOT f.gaps THEN (SELECT decode(coalesce(string_agg(lpad(to_hex(coalesce(b.v, 0)), 2, '0'), '' ORDER BY g.i), ''), 'hex') FROM generate_series(0, ${Math.ceil(n / 8) - 1}) g(i) LEFT JOIN b ON b.i = g.i) END,
       CASE WHEN f.gaps THEN ${gapsOf(sql`m`)} END,
       w.width,

@@ -1,4 +1,4 @@
-import { isSpelledOutStopWord, normalize, partOfWords } from "./normalize.ts";
+import { isSpelledOutStopWord, isSubstringTerm, normalize, partOfWords } from "./normalize.ts";
 
 /** Article ids to a row of search_index_ordinals: ~1.5 KB, so a row stays inline and uncompressed. */
 export const ORDINAL_CHUNK = 128;
@@ -16,8 +16,8 @@ export const MAX_INDEXED_QUERY_WORDS = 5;
  */
 export const indexableWord = (w: string): boolean => /^[a-zäöüß0-9]+$/.test(w) && partOfWords(normalize(w)) && !isSpelledOutStopWord(normalize(w));
 
-/** Whether an indexable word is one of the query's substring terms (match.ts substringTerms): the ones whose stem must be in the name for the bonus. */
-export const isTerm = (w: string): boolean => normalize(w).length >= 4;
+/** Whether an indexable word is one of the query's substring terms (substringTerms): the ones whose stem must be in the name for the bonus. */
+export const isTerm = (w: string): boolean => isSubstringTerm(normalize(w));
 
 /**
  * Bytes from `encode(x, 'base64')` (a third more than the bytes on the wire, against twice for

@@ -18,9 +18,12 @@ export function cleanQuery(raw: string): string {
     .slice(0, MAX_QUERY_CHARS);
 }
 
-/** Words worth a substring match (parts of compound words): letters only, at least 4 of them. */
+/** Whether a spelled-out run of letters and digits is worth a substring match: 4 or more characters, a letter among them. */
+export const isSubstringTerm = (t: string): boolean => t.length >= 4 && /[a-z]/.test(t);
+
+/** Words worth a substring match (parts of compound words, isSubstringTerm), at most 5. */
 export function substringTerms(q: string): string[] {
-  return [...new Set(normalize(q).split(/[^a-z0-9]+/).filter((t) => t.length >= 4 && /[a-z]/.test(t)))].slice(0, 5);
+  return [...new Set(normalize(q).split(/[^a-z0-9]+/).filter(isSubstringTerm))].slice(0, 5);
 }
 
 /**

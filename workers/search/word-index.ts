@@ -75,10 +75,11 @@ export async function answerFromIndex(db: Database, tenantId: string, version: n
     if (ord === undefined) return undefined;
     after = { k: Number(opts.after.k), ord };
   }
+  const terms = words.map(isTerm);
   let exact = new Map<number, number>();
   // Twice at most, unless those articles change between the reads: then the database answers.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const matched = intersect(loaded.entries, words.map(isTerm), exact, keep);
+    const matched = intersect(loaded.entries, terms, exact, keep);
     const page = topOf(matched, opts.limit, after);
     const fetched = await pageAndNumbers(db, tenantId, version, q, page);
     if (!fetched) return undefined;

@@ -17,7 +17,7 @@ import { type BenchEdge, EDGE_LABELS, EDGE_VIAS, type EdgeVia, benchEdge } from 
 import { databaseBusy } from "./lib/bench-postgres.ts";
 import { type ConnectorProcess, startConnectorProcess } from "./lib/connector-process.ts";
 import { printProfile, profileIsolate } from "./lib/isolate-profile.ts";
-import { lowestPriority } from "./lib/priority.ts";
+import { type Lowered, lowestPriority } from "./lib/priority.ts";
 import { pressureBetween, readPressure } from "./lib/pressure.ts";
 import { benchAdmin, type ProvisionedTenant, provisionBenchTenant } from "./lib/live-stack.ts";
 import { type Classifier, type CpuUse, cpuBetween, sampleCpu } from "./lib/proc-cpu.ts";
@@ -96,12 +96,13 @@ const PROFILE_SECONDS = Number(values.profile);
 const edge = await benchEdge(`sync-${VIA}`, VIA, stages.onLine, { inspect: PROFILE_SECONDS > 0, ingest: INGEST === "process" });
 let connector: ConnectorProcess | undefined;
 let tenant: ProvisionedTenant | undefined;
+let lowered: Lowered | undefined;
 try {
   const { stack } = edge;
   // --remote-nice: what runs on other hosts in production (Postgres and Neon's proxy, the ingest Worker) at the
-  // lowest CPU priority, so it cannot take one of this machine's two cores from a live call.
+  // least CPU weight, every process it forks later too, so it cannot take one of this machine's two cores from a live call.
   const REMOTE_NICE = values["remote-nice"] === true;
-  if (REMOTE_NICE) lowestPriority([edge.pids.postmaster, edge.pids.wsProxy, ...(edge.ingest?.pids ?? [])]);
+  if (REMOTE_NICE) lowered = lowestPriority([edge.pids.postmaster, edge.pids.wsProxy, ...(edge.ingest?.pids ?? [])]);
   tenant = await provisionBenchTenant(stack, edge.dir, TENANT, { erpProvider: { syncBatchSize: Number(values.batch) }, cache: { pricesTtlSeconds: 30 }, rateLimit: { requestsPerMinute: 10_000_000 } }, N);
   connector = await startConnectorProcess(stack, TENANT, "bench-1", tenant.erpPath, edge.ingest?.baseUrl);
   const { apiKey, erp } = tenant;
@@ -255,7 +256,7 @@ try {
   const idleS: Summary = summarize(idle);
   const lateIdle = summarize(idleProbe.lateMs);
 
-  console.log(`\nsync: ${N.toLocaleString("en")} articles (${(N * 20).toLocaleString("en")} attributes), system Postgres, edge: ${EDGE_LABELS[VIA]}, connector and ws proxy in their own processes; sync batches posted to ${INGEST === "process" ? "the Worker in a second workerd process" : "the Durable Object's workerd process"}${REMOTE_NICE ? "; Postgres (its session's autogroup too), ws proxy and the ingest Worker at nice 19 (as on hosts of their own)" : ""}`);
+  console.log(`\nsync: ${N.toLocaleString("en")} articles (${(N * 20).toLocaleString("en")} attributes), system Postgres, edge: ${EDGE_LABELS[VIA]}, connector and ws proxy in their own processes; sync batches posted to ${INGEST === "process" ? "the Worker in a second workerd process" : "the Durable Object's workerd process"}${lowered ? `; Postgres (every backend), ws proxy and the ingest Worker at the least CPU weight (${lowered.how === "nice" ? "nice 19: backends born later escape it" : `a ${lowered.how} of their own`}; as on hosts of their own)` : ""}`);
   console.log(`${"scenario".padEnd(52)} ${"seconds".padStart(9)} ${"rows".padStart(12)} ${"rows/s".padStart(10)} ${"x floor".padStart(8)}`);
   const line = (name: string, s: number, rows: number, ratio?: number | "floor") => console.log(`${name.padEnd(52)} ${s.toFixed(1).padStart(9)} ${rows.toLocaleString("en").padStart(12)} ${Math.round(rows / s).toLocaleString("en").padStart(10)} ${(ratio === undefined ? "-" : ratio === "floor" ? ratio : ratio.toFixed(2) + "x").padStart(8)}`);
   line(`floor: COPY (${fl.copySeconds.toFixed(1)} s) + same indexes (${fl.indexSeconds.toFixed(1)} s)`, fl.seconds, fl.rows, "floor");
@@ -300,7 +301,7 @@ search summaries carried over after each commit: ${warm || "-"}; waited for a qu
   const runJson = ({ cpu: _cpu, ...r }: RunResult) => r;
   console.log(
     JSON.stringify({
-      bench: "sync", via: VIA, ingest: INGEST, remoteNice: REMOTE_NICE, liveRate: LIVE_RATE, edge: EDGE_LABELS[VIA], liveFailures: failures.length, articles: N, floor: fl, duringFloor, full: runJson(full), incremental: runJson(incremental), quietIncremental: runJson(quietIncremental), idle: idleS, late: { idle: lateIdle, full: full.late, floor: lateFloor }, pressure: { idle: idleStalls, full: fullStalls, floor: floorStalls },
+      bench: "sync", via: VIA, ingest: INGEST, remoteNice: REMOTE_NICE, lowered: lowered?.how, liveRate: LIVE_RATE, edge: EDGE_LABELS[VIA], liveFailures: failures.length, articles: N, floor: fl, duringFloor, full: runJson(full), incremental: runJson(incremental), quietIncremental: runJson(quietIncremental), idle: idleS, late: { idle: lateIdle, full: full.late, floor: lateFloor }, pressure: { idle: idleStalls, full: fullStalls, floor: floorStalls },
       searchWarmupsMs: stages.warmups.map((w) => w.ms), searchWarmups: stages.warmups, settleSeconds: waited.map((w) => w.seconds), cpuDuringFull: cpuJson, ratios: { fullVsFloor: full.seconds / fl.seconds, liveP99DuringVsIdle: full.during.p99 / idleS.p99, liveP99FloorVsIdle: duringFloor.p99 / idleS.p99 },
     }),
   );
@@ -308,4 +309,5 @@ search summaries carried over after each commit: ${warm || "-"}; waited for a qu
   await connector?.stop();
   tenant?.erp.close();
   await edge.stop();
+  lowered?.release();
 }

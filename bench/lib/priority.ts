@@ -30,7 +30,8 @@ export interface Lowered {
 export function lowestPriority(pids: number[], name = `b2x-bench-remote-${process.pid}`): Lowered {
   const group = cpuCgroup(name);
   if (group) {
-    for (const pid of pids) writeFileSync(join(group.dir, "cgroup.procs"), String(pid));
+    // Children forked before now stay where they are (Postgres's checkpointer, WAL writer...): move them too.
+    for (const pid of withDescendants(pids)) writeFileSync(join(group.dir, "cgroup.procs"), String(pid));
     return { how: group.how, release: () => removeCgroup(group.dir, group.root) };
   }
   lowerByNice(pids);
@@ -82,7 +83,7 @@ function removeCgroup(dir: string, root: string): void {
  * but, when they make a session of their own (Postgres backends do), not the lowered autogroup.
  */
 function lowerByNice(pids: number[]): void {
-  const all = pids.flatMap((pid) => [pid, ...childrenOf(pid)]);
+  const all = withDescendants(pids);
   const own = autogroupOf(process.pid);
   for (const pid of all) if (own !== undefined && autogroupOf(pid) !== own) lowerAutogroup(pid);
   for (const tid of all.flatMap(threadsOf)) execFileSync("renice", ["-n", "19", "-p", String(tid)], { stdio: "ignore" });
@@ -113,6 +114,15 @@ function threadsOf(pid: number): number[] {
   }
 }
 
-function childrenOf(parent: number): number[] {
-  return allProcesses().filter((p) => p.ppid === parent).map((p) => p.pid);
+/** The processes and every process below them, as they are now. */
+function withDescendants(pids: number[]): number[] {
+  const all = allProcesses();
+  const out: number[] = [];
+  const visit = (pid: number) => {
+    if (out.includes(pid)) return;
+    out.push(pid);
+    for (const c of all) if (c.ppid === pid) visit(c.pid);
+  };
+  pids.forEach(visit);
+  return out;
 }

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import { EnventaProvider, ENVENTA_INFO, type EnventaProviderOptions } from "../providers/enventa/provider.ts";
 import type { Provider } from "../providers/contracts.ts";
-import { ProviderRegistry } from "../providers/registry.ts";
 import { ErpDatabase } from "../simulator/store.ts";
 import type { ConnectorConfig } from "./config.ts";
 import { EdgeClient } from "./edge-client.ts";
+import { createErpProvider } from "./erp-provider.ts";
 import { watchErpEvents } from "./erp-events.ts";
+import { IngestThread } from "./ingest-thread.ts";
 import { startHealthServer } from "./health.ts";
 import { jsonLogger, type Logger } from "./log.ts";
 
@@ -15,10 +15,7 @@ declare const __B2X_CONNECTOR_VERSION__: string | undefined;
 export const CONNECTOR_VERSION: string =
   typeof __B2X_CONNECTOR_VERSION__ === "string" ? __B2X_CONNECTOR_VERSION__ : (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
-/** The providers this build of the connector ships. */
-export function defaultRegistry(erp: ErpDatabase): ProviderRegistry {
-  return new ProviderRegistry().register<EnventaProviderOptions>({ info: ENVENTA_INFO, create: (opts) => new EnventaProvider(erp, opts) });
-}
+export { defaultRegistry } from "./erp-provider.ts";
 
 export interface RunningConnector {
   client: EdgeClient;
@@ -30,17 +27,12 @@ export interface RunningConnector {
 /** Wires ERP database, provider, tunnel client and health endpoint; `stop` drains and closes. */
 export async function startConnector(config: ConnectorConfig, token: string, log: Logger = jsonLogger({ connectorId: config.connectorId, tenantId: config.tenantId })): Promise<RunningConnector> {
   const erp = ErpDatabase.open(config.erp.database);
-  const provider = defaultRegistry(erp)
-    .resolve<EnventaProviderOptions>("erp", config.erp.provider, 1)
-    .create({
-      businessUnits: config.businessUnits,
-      sessionsPerUnit: config.erp.sessionsPerBusinessUnit,
-      queueCapacity: config.erp.queueCapacity,
-      keepAliveMs: config.erp.keepAliveMs,
-      idleReleaseMs: config.erp.idleReleaseMs,
-      user: config.erp.user,
-    });
-  const client = new EdgeClient(config, token, provider, CONNECTOR_VERSION, log);
+  const settings = { erp: config.erp, businessUnits: config.businessUnits };
+  const provider = createErpProvider(erp, settings);
+  // Sync streams read and post from a thread of their own, on sessions of their own: live calls
+  // on this thread never wait for a batch to be turned into JSON and sent.
+  const ingest = new IngestThread({ database: config.erp.database, provider: settings }, log);
+  const client = new EdgeClient(config, token, provider, CONNECTOR_VERSION, log, ingest);
   const health = await startHealthServer(config.healthPort, () => ({
     healthy: client.status.state === "open",
     connectorId: config.connectorId,
@@ -63,6 +55,7 @@ export async function startConnector(config: ConnectorConfig, token: string, log
       stopping ??= (async () => {
         stopEvents();
         await client.stop();
+        await ingest.close();
         await provider.close();
         await health.close();
         erp.close();

@@ -3,12 +3,12 @@ import { type Frame, type FrameBody, type FrameBodyInit, MAX_FRAME_BYTES, PROTOC
 import type { Provider, TenantContext } from "../providers/contracts.ts";
 import { type ConnectorConfig, isAllowed } from "./config.ts";
 import { CreditGate } from "./credit.ts";
-import { IngestPoster } from "./ingest-poster.ts";
+import { type IngestRunner, inlineIngest } from "./ingest-stream.ts";
 import { partsOf } from "./json-rows.ts";
 import { CancelledError, ConnectorError, ForbiddenOperationError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { traceFields } from "./trace.ts";
-import { OPERATION_NAMES, operation } from "./operations.ts";
+import { OPERATION_NAMES, type OperationName, operation } from "./operations.ts";
 
 type Call = Extract<FrameBody, { case: "call" }>["value"];
 
@@ -83,6 +83,8 @@ export class EdgeClient {
     private readonly provider: Provider,
     private readonly version: string,
     private readonly log: Logger,
+    /** Where sync streams to the ingest route run (startConnector: a thread of their own). */
+    private readonly ingest: IngestRunner = inlineIngest(provider),
   ) {}
 
   get url(): string {
@@ -321,19 +323,17 @@ export class EdgeClient {
       } else {
         let seq = 0n;
         let total = 0;
-        const summary = op.summary ? await op.summary(this.provider, ctx, payload) : undefined;
+        let summary: unknown;
         if (call.ingest) {
           // The batches bypass the tunnel (proto StreamIngest); the edge hears of their progress.
-          const poster = new IngestPoster({ url: this.ingestUrl(call.ingest.path), streamId: call.ingest.streamId, token: this.token, rowsPerPost: call.ingest.rowsPerPost || 1000 }, controller.signal, (batches, rows) => {
+          const { signal: _signal, ...plain } = ctx;
+          const target = { url: this.ingestUrl(call.ingest.path), streamId: call.ingest.streamId, token: this.token, rowsPerPost: call.ingest.rowsPerPost || 1000 };
+          ({ total, summary } = await this.ingest.run({ operation: call.operation as OperationName, payload, ctx: plain, target }, controller.signal, (batches, rows) => {
             this.trySend(ws, callId, { case: "streamProgress", value: { batches: BigInt(batches), rows: BigInt(rows) } });
             armDeadline();
-          });
-          for await (const batch of op.run(this.provider, ctx, payload)) {
-            if (controller.signal.aborted) throw controller.signal.reason;
-            await poster.add(batch);
-          }
-          total = await poster.finish();
+          }));
         } else {
+          summary = op.summary ? await op.summary(this.provider, ctx, payload) : undefined;
           for await (const batch of op.run(this.provider, ctx, payload)) {
             for (const part of partsOf(batch, MAX_CHUNK_BYTES)) {
               await flight.credit!.take();

@@ -12,8 +12,22 @@ export function resetSimStats(): void {
   for (const k of Object.keys(simStats) as (keyof typeof simStats)[]) simStats[k] = 0;
 }
 
-/** enventa's Login() is not thread-safe: one login at a time in the whole process. */
-let loginInProgress = false;
+/**
+ * enventa's Login() is not thread-safe: one login at a time in the whole process, whichever
+ * thread calls it. The flag lives in shared memory so a worker thread that adopts it
+ * (`adoptLoginState`) sees the same one.
+ */
+let loginFlag = new Int32Array(new SharedArrayBuffer(4));
+
+/** The process's login flag, to hand to a worker thread. */
+export function loginState(): SharedArrayBuffer {
+  return loginFlag.buffer as SharedArrayBuffer;
+}
+
+/** In a worker thread: use the process's login flag (from `loginState()` of the main thread). */
+export function adoptLoginState(buffer: SharedArrayBuffer): void {
+  loginFlag = new Int32Array(buffer);
+}
 let sessionCounter = 0;
 
 export interface Identity {
@@ -49,11 +63,10 @@ export class EnventaSession {
   }
 
   async login(identity: Identity): Promise<void> {
-    if (loginInProgress) {
+    if (Atomics.compareExchange(loginFlag, 0, 0, 1) !== 0) {
       simStats.loginConflicts++;
       throw new LoginConcurrencyError();
     }
-    loginInProgress = true;
     try {
       await sleep(this.erp.config.loginMs);
       this.businessUnit = identity.businessUnit;
@@ -61,7 +74,7 @@ export class EnventaSession {
       this.lastUsed = Date.now();
       simStats.logins++;
     } finally {
-      loginInProgress = false;
+      Atomics.store(loginFlag, 0, 0);
     }
   }
 

@@ -1,12 +1,13 @@
 import { EnventaSession, type Identity } from "../../simulator/session.ts";
 import type { ErpDatabase } from "../../simulator/store.ts";
-import { Mutex } from "../../runtime/mutex.ts";
+import { SharedMutex } from "../../runtime/shared-mutex.ts";
 
 /**
  * enventa's Login() is not thread-safe in the whole process (ADR-023 A.5), so every pool of
- * every BusinessUnit logs in through this one lock: concurrent first calls queue, never collide.
+ * every BusinessUnit, in every thread, logs in through this one lock: concurrent first calls
+ * queue, never collide. A worker thread adopts the main thread's (`loginLock.adopt`).
  */
-const loginLock = new Mutex();
+export const loginLock = new SharedMutex();
 
 export interface SessionPoolOptions {
   size: number;

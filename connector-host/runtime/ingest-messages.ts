@@ -1,0 +1,37 @@
+import type { ErpProviderSettings } from "./erp-provider.ts";
+import type { IngestRequest } from "./ingest-stream.ts";
+
+/** What the ingest thread is started with. */
+export interface IngestWorkerData {
+  /** Marks the release bundle's second start as this thread (see connector-host/main.ts). */
+  role: "b2x-ingest";
+  database: string;
+  provider: ErpProviderSettings;
+  /** The process's ERP login state: the simulator's flag and the session pools' lock. */
+  erpLogin: SharedArrayBuffer;
+  poolLogin: SharedArrayBuffer;
+}
+
+/** Main thread → ingest thread. */
+export type ToIngestWorker =
+  | ({ type: "run"; id: number } & IngestRequest)
+  | { type: "cancel"; id: number; reason: string }
+  | { type: "close" };
+
+/** The parts of an error that travel in the edge's error frame. */
+export interface WireError {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** Ingest thread → main thread. */
+export type FromIngestWorker =
+  | { type: "progress"; id: number; batches: number; rows: number }
+  | { type: "done"; id: number; total: number; summary: unknown }
+  | { type: "failed"; id: number; error: WireError }
+  | { type: "closed" };
+
+export function isIngestWorkerData(data: unknown): data is IngestWorkerData {
+  return typeof data === "object" && data !== null && (data as { role?: unknown }).role === "b2x-ingest";
+}

@@ -40,6 +40,7 @@ export async function startConnector(config: ConnectorConfig, token: string, log
     version: CONNECTOR_VERSION,
     tunnel: client.status,
     erp: provider.metrics(),
+    sync: ingest.metrics(),
   }));
   if (config.erp.warmUp) {
     provider.warmUp?.().catch((err: unknown) => log("warn", "ERP warm-up failed; sessions will be created on first use", { error: String(err) }));

@@ -250,7 +250,7 @@ export class EdgeClient {
   }
 
   private sendHeartbeat(ws: WebSocket): void {
-    const metrics: Record<string, number> = { ...this.provider.metrics(), inFlight: this.inFlight.size, callsServed: this.status.callsServed, callsFailed: this.status.callsFailed };
+    const metrics: Record<string, number> = { ...this.provider.metrics(), ...this.ingest.metrics(), inFlight: this.inFlight.size, callsServed: this.status.callsServed, callsFailed: this.status.callsFailed };
     this.trySend(ws, 0n, { case: "heartbeat", value: { sentAtMs: BigInt(Date.now()), metrics, configVersion: this.status.configVersion } });
   }
 

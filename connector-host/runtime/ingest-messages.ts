@@ -27,9 +27,9 @@ export interface WireError {
 
 /** Ingest thread → main thread. */
 export type FromIngestWorker =
-  | { type: "progress"; id: number; batches: number; rows: number }
-  | { type: "done"; id: number; total: number; summary: unknown }
-  | { type: "failed"; id: number; error: WireError }
+  | { type: "progress"; id: number; batches: number; rows: number; metrics: Record<string, number> }
+  | { type: "done"; id: number; total: number; summary: unknown; metrics: Record<string, number> }
+  | { type: "failed"; id: number; error: WireError; metrics: Record<string, number> }
   | { type: "closed" };
 
 export function isIngestWorkerData(data: unknown): data is IngestWorkerData {

@@ -23,6 +23,8 @@ export interface IngestOutcome {
 export interface IngestRunner {
   /** Until the edge has committed every batch; `onCommitted` after each, in order. Rejects when `signal` aborts. */
   run(req: IngestRequest, signal: AbortSignal, onCommitted: (batches: number, rows: number) => void): Promise<IngestOutcome>;
+  /** ERP figures of sessions of its own, if it has any (keys prefixed `sync.`), for the heartbeat. */
+  metrics(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -42,5 +44,5 @@ export async function runIngest(provider: Provider, req: IngestRequest, signal: 
 
 /** Ingest streams on the calling thread (where no ERP database file can be opened again). */
 export function inlineIngest(provider: Provider): IngestRunner {
-  return { run: (req, signal, onCommitted) => runIngest(provider, req, signal, onCommitted), close: async () => {} };
+  return { run: (req, signal, onCommitted) => runIngest(provider, req, signal, onCommitted), metrics: () => ({}), close: async () => {} };
 }

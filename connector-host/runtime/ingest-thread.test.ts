@@ -78,6 +78,9 @@ describe("IngestThread", () => {
       expect(out.summary).toEqual({ horizon: erp.currentRowversion() });
       // The session that read them logged in on the other thread, not on this one.
       expect(simStats.logins).toBe(loginsHere);
+      // Its ERP figures, for the heartbeat: one session, logged in once, the reads it made.
+      expect(thread.metrics()).toMatchObject({ "sync.sessions": 1, "sync.logins": 1, "sync.errors": 0 });
+      expect(thread.metrics()["sync.calls"]).toBeGreaterThanOrEqual(Math.ceil(ARTICLES / 64));
     } finally {
       await thread.close();
     }
@@ -172,7 +175,7 @@ describe("the release bundle as the ingest thread", () => {
         worker.on("error", reject);
       });
       worker.postMessage({ type: "run", id: 1, ...articlesRequest(route.url) } satisfies ToIngestWorker);
-      expect(await done).toEqual({ type: "done", id: 1, total: ARTICLES, summary: { horizon: erp.currentRowversion() } });
+      expect(await done).toMatchObject({ type: "done", id: 1, total: ARTICLES, summary: { horizon: erp.currentRowversion() } });
     } finally {
       await worker.terminate();
     }

@@ -31,6 +31,8 @@ export class IngestThread implements IngestRunner {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** The thread's ERP figures as of its last message. */
+  private lastMetrics: Record<string, number> = {};
 
   constructor(
     private readonly settings: { database: string; provider: ErpProviderSettings },
@@ -51,6 +53,11 @@ export class IngestThread implements IngestRunner {
       this.pending.set(id, { resolve, reject, onCommitted, done: () => signal.removeEventListener("abort", onAbort) });
       this.send(worker, { type: "run", id, ...req });
     });
+  }
+
+  /** The thread's ERP figures (sessions, logins, calls, queue depth) as `sync.<name>`. */
+  metrics(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.lastMetrics).map(([k, v]) => [`sync.${k}`, v]));
   }
 
   /** Cancels what runs there, lets the thread log its ERP sessions out, and ends it. */
@@ -81,6 +88,7 @@ export class IngestThread implements IngestRunner {
 
   private onMessage(m: FromIngestWorker): void {
     if (m.type === "closed") return;
+    this.lastMetrics = m.metrics;
     if (m.type === "progress") return this.pending.get(m.id)?.onCommitted(m.batches, m.rows);
     const p = this.settle(m.id);
     if (m.type === "done") p?.resolve({ total: m.total, summary: m.summary });

@@ -29,9 +29,10 @@ export function runIngestWorker(): void {
     const controller = new AbortController();
     running.set(msg.id, controller);
     const { id, type: _type, ...req } = msg;
-    runIngest(provider, req, controller.signal, (batches, rows) => post({ type: "progress", id, batches, rows }))
-      .then(({ total, summary }) => post({ type: "done", id, total, summary }))
-      .catch((err: unknown) => post({ type: "failed", id, error: wireError(err) }))
+    // The thread's ERP figures (sessions, logins, calls) ride along, for the connector's heartbeat.
+    runIngest(provider, req, controller.signal, (batches, rows) => post({ type: "progress", id, batches, rows, metrics: provider.metrics() }))
+      .then(({ total, summary }) => post({ type: "done", id, total, summary, metrics: provider.metrics() }))
+      .catch((err: unknown) => post({ type: "failed", id, error: wireError(err), metrics: provider.metrics() }))
       .finally(() => running.delete(id));
   };
 
@@ -49,7 +50,7 @@ export function runIngestWorker(): void {
       else if (msg.type === "cancel") running.get(msg.id)?.abort(new CancelledError(msg.reason));
       else if (msg.type === "close") void close();
     } catch (err) {
-      if (msg.type === "run") post({ type: "failed", id: msg.id, error: wireError(err) });
+      if (msg.type === "run") post({ type: "failed", id: msg.id, error: wireError(err), metrics: provider.metrics() });
     }
   });
 }

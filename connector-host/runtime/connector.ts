@@ -15,8 +15,6 @@ declare const __B2X_CONNECTOR_VERSION__: string | undefined;
 export const CONNECTOR_VERSION: string =
   typeof __B2X_CONNECTOR_VERSION__ === "string" ? __B2X_CONNECTOR_VERSION__ : (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
-export { defaultRegistry } from "./erp-provider.ts";
-
 export interface RunningConnector {
   client: EdgeClient;
   provider: Provider;

@@ -31,3 +31,8 @@ export class CancelledError extends ConnectorError {
     this.name = "CancelledError";
   }
 }
+
+/** What goes into the edge's error frame: a coded error (ours, or the ERP's) as it is, anything else as internal. */
+export function asConnectorError(err: unknown): ConnectorError {
+  return err instanceof ConnectorError || typeof (err as { code?: unknown })?.code === "string" ? (err as ConnectorError) : new ConnectorError("internal", "connector failure");
+}

@@ -3,7 +3,7 @@ import { loginLock } from "../providers/enventa/session-pool.ts";
 import { adoptLoginState } from "../simulator/session.ts";
 import { ErpDatabase } from "../simulator/store.ts";
 import { createErpProvider } from "./erp-provider.ts";
-import { CancelledError } from "./errors.ts";
+import { CancelledError, asConnectorError } from "./errors.ts";
 import { type FromIngestWorker, type IngestWorkerData, type ToIngestWorker, type WireError, isIngestWorkerData } from "./ingest-messages.ts";
 import { runIngest } from "./ingest-stream.ts";
 
@@ -55,9 +55,8 @@ export function runIngestWorker(): void {
   });
 }
 
-/** As the edge client maps errors: a coded error keeps its code, anything else is internal. */
+/** As the edge client maps errors (`asConnectorError`), in a form that crosses threads. */
 function wireError(err: unknown): WireError {
-  const e = err as { code?: unknown; message?: unknown; retryable?: unknown };
-  if (typeof e?.code === "string") return { code: e.code, message: String(e.message ?? e.code), retryable: e.retryable === true };
-  return { code: "internal", message: "connector failure", retryable: false };
+  const e = asConnectorError(err);
+  return { code: e.code, message: e.message, retryable: e.retryable ?? false };
 }

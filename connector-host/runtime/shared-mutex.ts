@@ -11,12 +11,8 @@ const POLL_MS = 10;
  * login takes seconds), not for hot paths.
  */
 export class SharedMutex {
-  private word: Int32Array;
+  private word = new Int32Array(new SharedArrayBuffer(4));
   private readonly local = new Mutex();
-
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(4)) {
-    this.word = new Int32Array(buffer, 0, 1);
-  }
 
   /** The shared word, to hand to a worker thread (`adopt` there). */
   get buffer(): SharedArrayBuffer {

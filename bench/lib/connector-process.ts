@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { freePort, waitFor } from "../../scripts/local/ports.ts";
 import type { Stack } from "../../scripts/local/stack.ts";
+import { CONNECTOR_NODE_FLAGS } from "../../connector-host/runtime/node-flags.ts";
 import { benchAdmin } from "./live-stack.ts";
 import { stopTsProcess, tsProcess } from "./ts-process.ts";
 
@@ -28,7 +29,7 @@ export async function startConnectorProcess(edge: Pick<Stack, "baseUrl" | "admin
   const logFile = `${base}.log`;
   const healthPort = await freePort();
   writeFileSync(configPath, JSON.stringify({ tenantId, connectorId, edgeUrl: edge.baseUrl, businessUnits: ["default"], allowedOperations: ["erp.*", "pim.*", "crm.*", "sys.*"], erp: { database: erpPath }, healthPort, ...(ingestOrigin && { ingestOrigin }) }));
-  const child = tsProcess("connector-host/main.ts", { env: { B2X_CONNECTOR_TOKEN: token }, args: ["--config", configPath], stdoutFile: logFile });
+  const child = tsProcess("connector-host/main.ts", { env: { B2X_CONNECTOR_TOKEN: token }, args: ["--config", configPath], nodeFlags: CONNECTOR_NODE_FLAGS, stdoutFile: logFile });
   const exited = child.done.then(
     () => new Error("connector exited before its tunnel opened"),
     (err: unknown) => err as Error,

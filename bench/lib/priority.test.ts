@@ -30,6 +30,9 @@ describe("lowestPriority", () => {
       expect(children.length).toBe(2);
       for (const c of children) expect(cpuCgroupOf(c.pid)).toBe(group);
       expect(cpuCgroupOf(process.pid)).not.toBe(group);
+      // Idle as a group where the kernel has cpu.idle: a waking task elsewhere preempts it at once.
+      const idleFile = [`/sys/fs/cgroup/cpu${group}/cpu.idle`, `/sys/fs/cgroup${group}/cpu.idle`].find(existsSync);
+      if (idleFile) expect(readFileSync(idleFile, "utf8").trim()).toBe("1");
     } finally {
       for (const c of allProcesses().filter((p) => p.ppid === child!.pid)) process.kill(c.pid, "SIGKILL");
       child.kill("SIGKILL");

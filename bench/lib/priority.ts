@@ -48,18 +48,33 @@ function cpuCgroup(name: string): { dir: string; root: string; how: Lowered["how
       const dir = join(v2, name);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, "cpu.weight"), "1");
+      markIdle(dir);
       return { dir, root: v2, how: "cgroup v2" };
     }
     if (existsSync(join(v1, "cpu.shares"))) {
       const dir = join(v1, name);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, "cpu.shares"), "2");
+      markIdle(dir);
       return { dir, root: v1, how: "cgroup v1" };
     }
   } catch {
     /* not root, or the hierarchy is read-only here: fall back to nice */
   }
   return undefined;
+}
+
+/**
+ * `cpu.idle` (Linux 5.15+, v1 and v2): the group's tasks count as SCHED_IDLE, so a waking task
+ * outside it preempts them at once instead of waiting out their slice, and a CPU running only
+ * them counts as free when a waking task is placed. Without it the weight alone still applies.
+ */
+function markIdle(dir: string): void {
+  try {
+    writeFileSync(join(dir, "cpu.idle"), "1");
+  } catch {
+    /* an older kernel */
+  }
 }
 
 function removeCgroup(dir: string, root: string): void {

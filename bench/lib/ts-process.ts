@@ -20,9 +20,9 @@ export interface TsProcess {
  * apart from the bench process and it does not share the bench's event loop. Its stdout goes to
  * `stdoutFile` (appended; the kernel writes it, no hop through this process) or is collected.
  */
-export function tsProcess(file: string, opts: { env?: Record<string, string>; args?: string[]; stdoutFile?: string } = {}): TsProcess {
+export function tsProcess(file: string, opts: { env?: Record<string, string>; args?: string[]; nodeFlags?: readonly string[]; stdoutFile?: string } = {}): TsProcess {
   const out = opts.stdoutFile === undefined ? "pipe" : openSync(opts.stdoutFile, "a");
-  const proc = spawn(process.execPath, ["--import", "tsx", file, ...(opts.args ?? [])], { cwd: root, env: { ...process.env, ...opts.env }, stdio: ["ignore", out, "pipe"] });
+  const proc = spawn(process.execPath, [...(opts.nodeFlags ?? []), "--import", "tsx", file, ...(opts.args ?? [])], { cwd: root, env: { ...process.env, ...opts.env }, stdio: ["ignore", out, "pipe"] });
   if (typeof out === "number") closeSync(out); // the child holds its own descriptor
   let stdout = "";
   let stderr = "";

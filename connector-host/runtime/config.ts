@@ -35,6 +35,12 @@ export const connectorConfigSchema = z
         warmUp: z.boolean().default(true),
       })
       .strict(),
+    /**
+     * The CPU priority of the thread that streams sync batches: `idle` (Linux SCHED_IDLE, nice 19
+     * where that is refused) runs a sync only on CPU time live calls and the ERP leave over;
+     * `normal` lets it compete, for a host so busy that an idle-priority sync would crawl.
+     */
+    syncPriority: z.enum(["idle", "normal"]).default("idle"),
     heartbeatMs: z.int().min(100).max(300_000).default(30_000),
     reconnect: z
       .object({ minDelayMs: z.int().min(10).default(500), maxDelayMs: z.int().min(100).default(30_000) })

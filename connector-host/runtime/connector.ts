@@ -29,7 +29,7 @@ export async function startConnector(config: ConnectorConfig, token: string, log
   const provider = createErpProvider(erp, settings);
   // Sync streams read and post from a thread of their own, on sessions of their own: live calls
   // on this thread never wait for a batch to be turned into JSON and sent.
-  const ingest = new IngestThread({ database: config.erp.database, provider: settings }, log);
+  const ingest = new IngestThread({ database: config.erp.database, provider: settings, priority: config.syncPriority }, log);
   const client = new EdgeClient(config, token, provider, CONNECTOR_VERSION, log, ingest);
   const health = await startHealthServer(config.healthPort, () => ({
     healthy: client.status.state === "open",

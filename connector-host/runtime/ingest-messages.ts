@@ -1,5 +1,6 @@
 import type { ErpProviderSettings } from "./erp-provider.ts";
 import type { IngestRequest } from "./ingest-stream.ts";
+import type { PriorityTaken } from "./thread-priority.ts";
 
 /** What the ingest thread is started with. */
 export interface IngestWorkerData {
@@ -7,6 +8,8 @@ export interface IngestWorkerData {
   role: "b2x-ingest";
   database: string;
   provider: ErpProviderSettings;
+  /** `idle`: the thread lowers itself below live work (thread-priority.ts). */
+  priority: "idle" | "normal";
   /** The process's ERP login state: the simulator's flag and the session pools' lock. */
   erpLogin: SharedArrayBuffer;
   poolLogin: SharedArrayBuffer;
@@ -27,6 +30,7 @@ export interface WireError {
 
 /** Ingest thread → main thread. */
 export type FromIngestWorker =
+  | ({ type: "ready" } & PriorityTaken)
   | { type: "progress"; id: number; batches: number; rows: number; metrics: Record<string, number> }
   | { type: "done"; id: number; total: number; summary: unknown; metrics: Record<string, number> }
   | { type: "failed"; id: number; error: WireError; metrics: Record<string, number> }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -60,6 +60,15 @@ async function warmThread(url: string): Promise<IngestThread> {
   const thread = new IngestThread({ database, provider }, silentLogger);
   await thread.run(articlesRequest(url), new AbortController().signal, () => {});
   return thread;
+}
+
+const SCHED_OTHER = 0;
+const SCHED_IDLE = 5;
+/** A thread's scheduling policy as the kernel has it (field 41 of its stat line). */
+function schedPolicy(tid: number): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+  // Fields from the 3rd on follow the command name, which may hold spaces or parentheses.
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[41 - 3]);
 }
 
 describe("IngestThread", () => {
@@ -151,6 +160,32 @@ describe("IngestThread", () => {
     }
   });
 
+  it.runIf(process.platform === "linux")("runs below live work: SCHED_IDLE for its own thread, the main thread untouched", async () => {
+    const route = await ingestRoute();
+    const thread = await warmThread(route.url);
+    try {
+      const taken = thread.priority!;
+      expect(taken).toMatchObject({ priority: "idle" });
+      expect(taken.tid).not.toBe(process.pid);
+      expect(schedPolicy(taken.tid!)).toBe(SCHED_IDLE);
+      expect(schedPolicy(process.pid)).toBe(SCHED_OTHER);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it.runIf(process.platform === "linux")("competes at normal priority when the config says so", async () => {
+    const route = await ingestRoute();
+    const thread = new IngestThread({ database, provider, priority: "normal" }, silentLogger);
+    try {
+      await thread.run(articlesRequest(route.url), new AbortController().signal, () => {});
+      expect(thread.priority).toMatchObject({ priority: "normal", reason: "syncPriority is normal" });
+      expect(schedPolicy(thread.priority!.tid!)).toBe(SCHED_OTHER);
+    } finally {
+      await thread.close();
+    }
+  });
+
   it("fails what is still running when closed", async () => {
     const route = await ingestRoute(200);
     const thread = new IngestThread({ database, provider }, silentLogger);
@@ -167,11 +202,11 @@ describe("the release bundle as the ingest thread", () => {
     const outfile = join(dir, "connector.mjs");
     await bundleConnector({ entry: join(import.meta.dirname, "..", "main.ts"), outfile, version: "9.9.9" });
     const route = await ingestRoute();
-    const data: IngestWorkerData = { role: "b2x-ingest", database, provider, erpLogin: loginState(), poolLogin: loginLock.buffer };
+    const data: IngestWorkerData = { role: "b2x-ingest", priority: "idle", database, provider, erpLogin: loginState(), poolLogin: loginLock.buffer };
     const worker = new Worker(outfile, { workerData: data, execArgv: [] });
     try {
       const done = new Promise<FromIngestWorker>((resolve, reject) => {
-        worker.on("message", (m: FromIngestWorker) => m.type !== "progress" && resolve(m));
+        worker.on("message", (m: FromIngestWorker) => (m.type === "done" || m.type === "failed") && resolve(m));
         worker.on("error", reject);
       });
       worker.postMessage({ type: "run", id: 1, ...articlesRequest(route.url) } satisfies ToIngestWorker);

@@ -7,6 +7,8 @@ import { CancelledError, ConnectorError } from "./errors.ts";
 import type { FromIngestWorker, IngestWorkerData, ToIngestWorker } from "./ingest-messages.ts";
 import type { IngestOutcome, IngestRequest, IngestRunner } from "./ingest-stream.ts";
 import type { Logger } from "./log.ts";
+import { hasConnectorNodeFlags } from "./node-flags.ts";
+import { NOT_LOWERED, type PriorityTaken } from "./thread-priority.ts";
 
 /** Set by the release build (scripts/release/build.ts): the connector runs as one bundled file. */
 declare const __B2X_CONNECTOR_VERSION__: string | undefined;
@@ -33,9 +35,10 @@ export class IngestThread implements IngestRunner {
   private readonly pending = new Map<number, Pending>();
   /** The thread's ERP figures as of its last message. */
   private lastMetrics: Record<string, number> = {};
+  private started: PriorityTaken | undefined;
 
   constructor(
-    private readonly settings: { database: string; provider: ErpProviderSettings },
+    private readonly settings: { database: string; provider: ErpProviderSettings; priority?: IngestWorkerData["priority"] },
     private readonly log: Logger,
   ) {}
 
@@ -53,6 +56,11 @@ export class IngestThread implements IngestRunner {
       this.pending.set(id, { resolve, reject, onCommitted, done: () => signal.removeEventListener("abort", onAbort) });
       this.send(worker, { type: "run", id, ...req });
     });
+  }
+
+  /** The CPU priority the running thread took, and its kernel thread id (undefined before it said so). */
+  get priority(): PriorityTaken | undefined {
+    return this.started;
   }
 
   /** The thread's ERP figures (sessions, logins, calls, queue depth) as `sync.<name>`. */
@@ -74,7 +82,8 @@ export class IngestThread implements IngestRunner {
   }
 
   private start(): Worker {
-    const data: IngestWorkerData = { role: "b2x-ingest", ...this.settings, erpLogin: loginState(), poolLogin: loginLock.buffer };
+    this.started = undefined;
+    const data: IngestWorkerData = { role: "b2x-ingest", priority: "idle", ...this.settings, erpLogin: loginState(), poolLogin: loginLock.buffer };
     // execArgv [] : the thread loads what it needs itself, not the flags of whatever started us.
     const worker = new Worker(entry(), { workerData: data, execArgv: [], name: "b2x-ingest" });
     worker.on("message", (m: FromIngestWorker) => this.onMessage(m));
@@ -88,6 +97,15 @@ export class IngestThread implements IngestRunner {
 
   private onMessage(m: FromIngestWorker): void {
     if (m.type === "closed") return;
+    if (m.type === "ready") {
+      const { type: _type, ...taken } = m;
+      this.started = taken;
+      // Asked to yield and could not: live calls compete with syncs on this host.
+      // Helpers collecting the thread's garbage run at normal priority (node-flags.ts).
+      const gc = hasConnectorNodeFlags() ? "on its own thread" : "on shared helper threads (start node with --single-threaded-gc)";
+      this.log(taken.priority === "normal" && taken.reason !== NOT_LOWERED ? "warn" : "info", "ingest thread started", { ...taken, gc });
+      return;
+    }
     this.lastMetrics = m.metrics;
     if (m.type === "progress") return this.pending.get(m.id)?.onCommitted(m.batches, m.rows);
     const p = this.settle(m.id);

@@ -6,6 +6,7 @@ import { createErpProvider } from "./erp-provider.ts";
 import { CancelledError, asConnectorError } from "./errors.ts";
 import { type FromIngestWorker, type IngestWorkerData, type ToIngestWorker, type WireError, isIngestWorkerData } from "./ingest-messages.ts";
 import { runIngest } from "./ingest-stream.ts";
+import { NOT_LOWERED, currentThreadId, yieldToLiveWork } from "./thread-priority.ts";
 
 /**
  * The ingest thread: sync streams read the ERP on sessions of their own and post their batches
@@ -17,13 +18,16 @@ export function runIngestWorker(): void {
   const port = parentPort;
   if (!port || !isIngestWorkerData(workerData)) throw new Error("runIngestWorker must run in the connector's ingest thread");
   const data: IngestWorkerData = workerData;
+  const post = (m: FromIngestWorker) => port.postMessage(m);
+  // Before any batch: from its first row on, a sync only gets the CPU live calls leave over.
+  const tid = currentThreadId();
+  post({ type: "ready", ...(data.priority === "idle" ? yieldToLiveWork() : { priority: "normal", ...(tid !== undefined && { tid }), reason: NOT_LOWERED }) });
   adoptLoginState(data.erpLogin);
   loginLock.adopt(data.poolLogin);
   const erp = ErpDatabase.open(data.database);
   // One session per BusinessUnit: a tenant runs one sync at a time, its stages one after another.
   const provider = createErpProvider(erp, data.provider, 1);
   const running = new Map<number, AbortController>();
-  const post = (m: FromIngestWorker) => port.postMessage(m);
 
   const run = (msg: Extract<ToIngestWorker, { type: "run" }>) => {
     const controller = new AbortController();

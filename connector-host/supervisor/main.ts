@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { connectorCli, stopOnSignals } from "../runtime/cli.ts";
 import { CONNECTOR_VERSION } from "../runtime/connector.ts";
 import { jsonLogger } from "../runtime/log.ts";
+import { CONNECTOR_NODE_FLAGS } from "../runtime/node-flags.ts";
 import { ReleaseStore } from "./release-store.ts";
 import { Supervisor } from "./supervisor.ts";
 
@@ -25,7 +26,7 @@ const supervisor = new Supervisor({
   store,
   keys: config.releases.publicKeys,
   source: { baseUrl: config.releases.downloadUrl ?? config.edgeUrl, token },
-  sourceBuild: { version: CONNECTOR_VERSION, spec: { entry: resolve(repoRoot, "connector-host/main.ts"), execArgv: ["--import", "tsx"], cwd: repoRoot } },
+  sourceBuild: { version: CONNECTOR_VERSION, spec: { entry: resolve(repoRoot, "connector-host/main.ts"), execArgv: [...CONNECTOR_NODE_FLAGS, "--import", "tsx"], cwd: repoRoot } },
   childArgs,
   childEnv: { B2X_CONNECTOR_TOKEN: token },
   cwd: process.cwd(),

@@ -1,6 +1,7 @@
 import type { PublicKeys } from "../../schema/connector-release.ts";
 import { ReleaseError } from "../../schema/connector-release.ts";
 import type { Logger } from "../runtime/log.ts";
+import { CONNECTOR_NODE_FLAGS } from "../runtime/node-flags.ts";
 import { type ChildSpec, ConnectorChild } from "./child.ts";
 import { DownloadError, type ReleaseSource, downloadArtifact, downloadManifest } from "./download.ts";
 import type { ChildMessage } from "./ipc.ts";
@@ -101,7 +102,7 @@ export class Supervisor {
   }
 
   private spec(build: Build): ChildSpec {
-    const base = build.kind === "source" ? this.o.sourceBuild.spec : { entry: this.o.store.entry(build.version), execArgv: [], cwd: this.o.cwd };
+    const base = build.kind === "source" ? this.o.sourceBuild.spec : { entry: this.o.store.entry(build.version), execArgv: [...CONNECTOR_NODE_FLAGS], cwd: this.o.cwd };
     return { ...base, args: this.o.childArgs, env: { ...process.env, ...this.o.childEnv } };
   }
 

@@ -43,6 +43,9 @@ export class LiveCache {
       body TEXT NOT NULL, fetched_at INTEGER NOT NULL, valid INTEGER NOT NULL,
       PRIMARY KEY (kind, scope, item))`);
     sql.exec(`CREATE INDEX IF NOT EXISTS live_cache_article ON live_cache (kind, article_id)`);
+    // prune() deletes by age: without this it scanned the whole table (an hour of answers, 360k
+    // rows at 100 calls/s) on the object's thread every 1,000 writes, in front of live calls.
+    sql.exec(`CREATE INDEX IF NOT EXISTS live_cache_fetched ON live_cache (fetched_at)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS cache_stats (name TEXT PRIMARY KEY, value INTEGER NOT NULL)`);
     for (const r of sql.exec<{ name: string; value: number }>(`SELECT name, value FROM cache_stats`)) {
       if (r.name === "hits") this.hits = r.value;
@@ -125,11 +128,13 @@ export class LiveCache {
   }
 
   /** Drops entries older than anyone may still use them (called now and then). */
-  prune(maxAgeMs: number, now = Date.now()): void {
-    if (this.writes < 1000) return;
+  prune(maxAgeMs: number, now = Date.now()): { read: number; deleted: number } {
+    if (this.writes < 1000) return { read: 0, deleted: 0 };
     this.writes = 0;
     this.flush();
-    this.sql.exec(`DELETE FROM live_cache WHERE fetched_at < ?`, now - maxAgeMs);
+    const c = this.sql.exec(`DELETE FROM live_cache WHERE fetched_at < ?`, now - maxAgeMs);
+    c.toArray();
+    return { read: c.rowsRead, deleted: c.rowsWritten };
   }
 
   get hitRatio(): number {

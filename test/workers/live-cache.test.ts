@@ -11,6 +11,22 @@ const stored = (state: DurableObjectState) =>
   state.storage.sql.exec<{ item: string; body: string; valid: number }>(`SELECT item, body, valid FROM live_cache WHERE kind = 'price' ORDER BY item`).toArray();
 
 describe("the live cache writes behind the call", () => {
+  it("prunes by age reading only the expired rows, not the whole table", async () => {
+    const stub = env.TENANT_SESSION.get(env.TENANT_SESSION.idFromName(uniqueTenantId("cache-prune")));
+    await runInDurableObject(stub, (_instance: TenantSession, state) => {
+      const cache = new LiveCache(state.storage.sql);
+      const now = Date.now();
+      const entries = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ item: `${from + i}|1`, articleId: String(from + i), value: price(1) }));
+      cache.put("price", "K1", entries(2_000_000, 300), now - 7_200_000);
+      cache.put("price", "K1", entries(3_000_000, 1_500), now);
+      // 1,800 rows, 300 of them older than the hour kept: those 300 go, and only they are read.
+      const pruned = cache.prune(3_600_000, now);
+      expect(pruned.deleted).toBe(300);
+      expect(pruned.read).toBeLessThan(400);
+      expect(state.storage.sql.exec(`SELECT count(*) AS n FROM live_cache`).one().n).toBe(1_500);
+    });
+  });
+
   it("answers from memory before the write, keeps invalidation of unwritten entries, and writes what it holds", async () => {
     const stub = env.TENANT_SESSION.get(env.TENANT_SESSION.idFromName(uniqueTenantId("cache")));
     await runInDurableObject(stub, (_instance: TenantSession, state) => {

@@ -5,7 +5,7 @@ import { allProcesses } from "./proc-cpu.ts";
 
 /** How the processes were lowered, and how to undo what outlives them. */
 export interface Lowered {
-  /** `cgroup v1` / `cgroup v2`: a CPU cgroup of the least weight; `nice`: nice 19 and autogroups (a fallback). */
+  /** `cgroup v1` / `cgroup v2`: a CPU cgroup of the least weight, idle where the kernel has `cpu.idle`; `nice`: nice 19 and autogroups (a fallback). */
   how: "cgroup v1" | "cgroup v2" | "nice";
   /** Removes the cgroup (its processes, if any are left, go back to the root group). */
   release(): void;

@@ -100,9 +100,9 @@ export class IngestThread implements IngestRunner {
     if (m.type === "ready") {
       const { type: _type, ...taken } = m;
       this.started = taken;
-      // Asked to yield and could not: live calls compete with syncs on this host.
-      // Helpers collecting the thread's garbage run at normal priority (node-flags.ts).
+      // Without the flag, helpers collecting the thread's garbage run at normal priority (node-flags.ts).
       const gc = hasConnectorNodeFlags() ? "on its own thread" : "on shared helper threads (start node with --single-threaded-gc)";
+      // Warn when asked to yield and it could not: live calls compete with syncs on this host.
       this.log(taken.priority === "normal" && taken.reason !== NOT_LOWERED ? "warn" : "info", "ingest thread started", { ...taken, gc });
       return;
     }

@@ -6,7 +6,7 @@ import { createErpProvider } from "./erp-provider.ts";
 import { CancelledError, asConnectorError } from "./errors.ts";
 import { type FromIngestWorker, type IngestWorkerData, type ToIngestWorker, type WireError, isIngestWorkerData } from "./ingest-messages.ts";
 import { runIngest } from "./ingest-stream.ts";
-import { NOT_LOWERED, currentThreadId, yieldToLiveWork } from "./thread-priority.ts";
+import { keepNormalPriority, yieldToLiveWork } from "./thread-priority.ts";
 
 /**
  * The ingest thread: sync streams read the ERP on sessions of their own and post their batches
@@ -20,8 +20,7 @@ export function runIngestWorker(): void {
   const data: IngestWorkerData = workerData;
   const post = (m: FromIngestWorker) => port.postMessage(m);
   // Before any batch: from its first row on, a sync only gets the CPU live calls leave over.
-  const tid = currentThreadId();
-  post({ type: "ready", ...(data.priority === "idle" ? yieldToLiveWork() : { priority: "normal", ...(tid !== undefined && { tid }), reason: NOT_LOWERED }) });
+  post({ type: "ready", ...(data.priority === "idle" ? yieldToLiveWork() : keepNormalPriority()) });
   adoptLoginState(data.erpLogin);
   loginLock.adopt(data.poolLogin);
   const erp = ErpDatabase.open(data.database);

@@ -45,6 +45,12 @@ export function yieldToLiveWork(): PriorityTaken {
 /** Why a thread runs at normal priority when the connector's config asked for it. */
 export const NOT_LOWERED = "syncPriority is normal";
 
+/** The calling thread as it is, for a connector configured with `syncPriority: "normal"`. */
+export function keepNormalPriority(): PriorityTaken {
+  const tid = currentThreadId();
+  return { priority: "normal", ...(tid !== undefined && { tid }), reason: NOT_LOWERED };
+}
+
 /** The kernel's id of the calling thread (`/proc/thread-self` → `<pid>/task/<tid>`). */
 export function currentThreadId(): number | undefined {
   try {

@@ -127,7 +127,7 @@ export class LiveCache {
     return n;
   }
 
-  /** Drops entries older than anyone may still use them (called now and then). */
+  /** Drops entries older than anyone may still use them (called now and then); the rows it read and deleted. */
   prune(maxAgeMs: number, now = Date.now()): { read: number; deleted: number } {
     if (this.writes < 1000) return { read: 0, deleted: 0 };
     this.writes = 0;

@@ -5,7 +5,7 @@ import { type ConnectorConfig, isAllowed } from "./config.ts";
 import { CreditGate } from "./credit.ts";
 import { type IngestRunner, inlineIngest } from "./ingest-stream.ts";
 import { partsOf } from "./json-rows.ts";
-import { CancelledError, ConnectorError, ForbiddenOperationError, asConnectorError } from "./errors.ts";
+import { CancelledError, ConnectorError, ForbiddenOperationError, errorFields } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { traceFields } from "./trace.ts";
 import { OPERATION_NAMES, type OperationName, operation } from "./operations.ts";
@@ -268,8 +268,7 @@ export class EdgeClient {
     const fields = { requestId: call.requestId, ...traceFields(call.traceparent), callId: callId.toString(), operation: call.operation, businessUnit: call.businessUnit };
     const op = operation(call.operation);
     const fail = (err: unknown) => {
-      const e = asConnectorError(err);
-      this.trySend(ws, callId, { case: "error", value: { code: e.code, message: e.message, retryable: e.retryable ?? false } });
+      this.trySend(ws, callId, { case: "error", value: errorFields(err) });
     };
     if (this.status.state === "draining") {
       this.status.callsRefused++;

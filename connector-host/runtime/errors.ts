@@ -32,7 +32,15 @@ export class CancelledError extends ConnectorError {
   }
 }
 
+/** The fields of the edge's error frame; plain data, so it also crosses threads. */
+export interface ErrorFields {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
 /** What goes into the edge's error frame: a coded error (ours, or the ERP's) as it is, anything else as internal. */
-export function asConnectorError(err: unknown): ConnectorError {
-  return err instanceof ConnectorError || typeof (err as { code?: unknown })?.code === "string" ? (err as ConnectorError) : new ConnectorError("internal", "connector failure");
+export function errorFields(err: unknown): ErrorFields {
+  const e = err instanceof ConnectorError || typeof (err as { code?: unknown })?.code === "string" ? (err as ConnectorError) : new ConnectorError("internal", "connector failure");
+  return { code: e.code, message: e.message, retryable: e.retryable ?? false };
 }

@@ -1,4 +1,5 @@
 import type { ErpProviderSettings } from "./erp-provider.ts";
+import type { ErrorFields } from "./errors.ts";
 import type { IngestRequest } from "./ingest-stream.ts";
 import type { PriorityTaken } from "./thread-priority.ts";
 
@@ -21,19 +22,12 @@ export type ToIngestWorker =
   | { type: "cancel"; id: number; reason: string }
   | { type: "close" };
 
-/** The parts of an error that travel in the edge's error frame. */
-export interface WireError {
-  code: string;
-  message: string;
-  retryable: boolean;
-}
-
 /** Ingest thread → main thread. */
 export type FromIngestWorker =
   | ({ type: "ready" } & PriorityTaken)
   | { type: "progress"; id: number; batches: number; rows: number; metrics: Record<string, number> }
   | { type: "done"; id: number; total: number; summary: unknown; metrics: Record<string, number> }
-  | { type: "failed"; id: number; error: WireError; metrics: Record<string, number> }
+  | { type: "failed"; id: number; error: ErrorFields; metrics: Record<string, number> }
   | { type: "closed" };
 
 export function isIngestWorkerData(data: unknown): data is IngestWorkerData {

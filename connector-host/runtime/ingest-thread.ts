@@ -83,7 +83,7 @@ export class IngestThread implements IngestRunner {
 
   private start(): Worker {
     this.started = undefined;
-    const data: IngestWorkerData = { role: "b2x-ingest", priority: "idle", ...this.settings, erpLogin: loginState(), poolLogin: loginLock.buffer };
+    const data: IngestWorkerData = { role: "b2x-ingest", ...this.settings, priority: this.settings.priority ?? "idle", erpLogin: loginState(), poolLogin: loginLock.buffer };
     // execArgv [] : the thread loads what it needs itself, not the flags of whatever started us.
     const worker = new Worker(entry(), { workerData: data, execArgv: [], name: "b2x-ingest" });
     worker.on("message", (m: FromIngestWorker) => this.onMessage(m));

@@ -3,8 +3,8 @@ import { loginLock } from "../providers/enventa/session-pool.ts";
 import { adoptLoginState } from "../simulator/session.ts";
 import { ErpDatabase } from "../simulator/store.ts";
 import { createErpProvider } from "./erp-provider.ts";
-import { CancelledError, asConnectorError } from "./errors.ts";
-import { type FromIngestWorker, type IngestWorkerData, type ToIngestWorker, type WireError, isIngestWorkerData } from "./ingest-messages.ts";
+import { CancelledError, errorFields } from "./errors.ts";
+import { type FromIngestWorker, type IngestWorkerData, type ToIngestWorker, isIngestWorkerData } from "./ingest-messages.ts";
 import { runIngest } from "./ingest-stream.ts";
 import { keepNormalPriority, yieldToLiveWork } from "./thread-priority.ts";
 
@@ -35,7 +35,7 @@ export function runIngestWorker(): void {
     // The thread's ERP figures (sessions, logins, calls) ride along, for the connector's heartbeat.
     runIngest(provider, req, controller.signal, (batches, rows) => post({ type: "progress", id, batches, rows, metrics: provider.metrics() }))
       .then(({ total, summary }) => post({ type: "done", id, total, summary, metrics: provider.metrics() }))
-      .catch((err: unknown) => post({ type: "failed", id, error: wireError(err), metrics: provider.metrics() }))
+      .catch((err: unknown) => post({ type: "failed", id, error: errorFields(err), metrics: provider.metrics() }))
       .finally(() => running.delete(id));
   };
 
@@ -53,13 +53,7 @@ export function runIngestWorker(): void {
       else if (msg.type === "cancel") running.get(msg.id)?.abort(new CancelledError(msg.reason));
       else if (msg.type === "close") void close();
     } catch (err) {
-      if (msg.type === "run") post({ type: "failed", id: msg.id, error: wireError(err), metrics: provider.metrics() });
+      if (msg.type === "run") post({ type: "failed", id: msg.id, error: errorFields(err), metrics: provider.metrics() });
     }
   });
-}
-
-/** As the edge client maps errors (`asConnectorError`), in a form that crosses threads. */
-function wireError(err: unknown): WireError {
-  const e = asConnectorError(err);
-  return { code: e.code, message: e.message, retryable: e.retryable ?? false };
 }
